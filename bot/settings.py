@@ -1,0 +1,23 @@
+"""Settings from the environment and an optional .env file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be told; only DISCORD_TOKEN is needed to run it."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
+    content_dir: Path = Field(default=Path("content"), description="Folder with the course content.")
+    data_dir: Path = Field(default=Path("data"), description="Folder for the database and caches.")
+    log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
