@@ -153,7 +153,9 @@ def _build_course(
     for source in element_sources:
         doc, element = _parse(source, Element, errors)
         if element is None or doc is None:
-            if doc is not None and isinstance(doc.data.get("id"), str):
+            # Already reported; do not also say the course is missing this element.
+            failed_ids.add(source.path.stem)
+            if doc is not None and isinstance(doc.data, dict) and isinstance(doc.data.get("id"), str):
                 failed_ids.add(doc.data["id"])
             continue
         if source.path.stem != element.id:
@@ -361,6 +363,8 @@ def _message(err: Any) -> str:
         return "must be a whole number (an option index) or true/false"
     if kind == "model_type":
         return "must be a mapping of keys"
+    if kind == "string_type" and isinstance(err["input"], bool):
+        return 'was read as true/false, not text: put it in quotes (e.g. "Yes")'
     return msg[:1].lower() + msg[1:]
 
 

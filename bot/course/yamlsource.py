@@ -62,12 +62,15 @@ class Document:
 
     def line_of(self, loc: tuple[int | str, ...]) -> int:
         """Return the 1-based line of the deepest node that loc reaches."""
-        node = self.root
+        node, key_line = self.root, None
         for part in loc:
             child = _child(node, part)
             if child is None:
                 break
+            key_line = _key_line(node, part)
             node = child
+        if key_line is not None and isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            return key_line  # a block list or mapping starts on the line after its key
         return node.start_mark.line + 1
 
     def key_line(self, loc: tuple[int | str, ...]) -> int:
@@ -83,6 +86,14 @@ class Document:
                 if isinstance(key_node, yaml.ScalarNode) and key_node.value == loc[-1]:
                     return key_node.start_mark.line + 1
         return self.line_of(loc)
+
+
+def _key_line(node: yaml.Node, part: int | str) -> int | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                return key_node.start_mark.line + 1
+    return None
 
 
 def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:

@@ -1,0 +1,93 @@
+"""The shipped course loads, covers everything in the notes, and meets the content targets."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from bot.course.catalog import Catalog
+from bot.course.coverage import coverage
+from bot.course.loader import load_catalog
+from bot.course.models import QuestionKind
+from bot.course.schema import stale_schemas
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(CONTENT)
+
+
+def test_every_shipped_file_loads(catalog: Catalog) -> None:
+    """Every YAML file under content/ is part of a course that validates."""
+    files = {p.stem for p in CONTENT.glob("*/*.yaml")} - {"course"}
+    assert files == {e.id for e in catalog.elements()}
+    assert [c.id for c in catalog.courses] == ["customer-service"]
+
+
+def test_five_elements_with_enough_questions(catalog: Catalog) -> None:
+    """Each element has at least 15 questions, both kinds, and the course at least 75."""
+    assert catalog.element_count == 5
+    for element in catalog.elements():
+        kinds = Counter(q.kind for q in element.questions)
+        assert len(element.questions) >= 15, element.id
+        assert kinds[QuestionKind.TRUE_FALSE] >= 1, element.id
+        assert kinds[QuestionKind.MULTIPLE_CHOICE] >= 1, element.id
+        assert {q.difficulty for q in element.questions} == {1, 2, 3}, element.id
+    assert catalog.question_count >= 75
+
+
+def test_every_misconception_has_a_challenge(catalog: Catalog) -> None:
+    """Each misconception is the source of at least one spot-the-mistake challenge."""
+    for element in catalog.elements():
+        used = {c.misconception for c in element.challenges}
+        assert used == {m.id for m in element.misconceptions}, element.id
+    assert catalog.challenge_count >= 21
+
+
+def test_coverage_is_complete(catalog: Catalog) -> None:
+    """No concept, tip, misconception or marking point of the notes goes untested."""
+    untested = [r.item_id for r in coverage(catalog) if r.count == 0]
+    assert untested == []
+
+
+def test_notes_items_are_all_present(catalog: Catalog) -> None:
+    """The content has as many concepts, tips, misconceptions and marking points as the source notes."""
+    seeds = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+    if not seeds.is_dir():
+        pytest.skip("the source notes are not beside this checkout")
+    counts = []
+    for path in sorted(seeds.glob("*.txt")):
+        sections = re.split(
+            r"^(Key Concepts.*|Exam Tips.*|Common Misconceptions.*|Examiner Marking Points.*)$",
+            path.read_text(encoding="utf-8"),
+            flags=re.M,
+        )
+        bullets = [sum(1 for ln in body.splitlines() if ln.startswith("- ")) for body in sections[2::2]]
+        counts.append(bullets)
+    ours = [[len(e.concepts), len(e.tips), len(e.misconceptions), len(e.marking_points)] for e in catalog.elements()]
+    assert sorted(ours) == sorted(counts)
+
+
+def test_right_answers_are_not_always_in_one_place(catalog: Catalog) -> None:
+    """Learners cannot score by always picking the same button."""
+    for element in catalog.elements():
+        positions = Counter(q.correct_index for q in element.questions if q.kind is QuestionKind.MULTIPLE_CHOICE)
+        assert max(positions.values()) <= 0.5 * sum(positions.values()), element.id
+
+
+def test_committed_schemas_match_the_models() -> None:
+    """content/schema is regenerated whenever the models change."""
+    assert stale_schemas(CONTENT / "schema") == []
+
+
+def test_content_files_point_editors_at_the_schema() -> None:
+    """Every shipped YAML file names its JSON schema on the first line."""
+    for path in CONTENT.glob("*/*.yaml"):
+        first = path.read_text(encoding="utf-8").splitlines()[0]
+        expected = "course" if path.stem == "course" else "element"
+        assert first == f"# yaml-language-server: $schema=../schema/{expected}.schema.json", path
