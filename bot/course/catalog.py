@@ -1,15 +1,20 @@
-"""The loaded, validated content: an immutable catalog with lookups by id."""
+"""The loaded, validated content: an immutable catalog with lookups by id.
+
+A catalog is an index. Questions and challenges come either from content just validated, or from the
+compiled cache, where each item stays as JSON until it is first asked for: start-up then costs the
+size of the index, not of the question bank.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from types import MappingProxyType
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from pydantic import Field
 
-from bot.course.models import Challenge, Element, Id, Question, Strict, Title
+from bot.course.models import Challenge, Element, ElementNotes, Id, Question, Strict, Title
 
 
 class Course(Strict):
@@ -21,9 +26,18 @@ class Course(Strict):
 
 
 class Content(Strict):
-    """Everything loaded from a content folder (the form that is cached)."""
+    """Everything loaded from a content folder."""
 
     courses: tuple[Course, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseInfo:
+    """A course's id, title and element ids in teaching order."""
+
+    id: str
+    title: str
+    element_ids: tuple[str, ...]
 
 
 T = TypeVar("T", Question, Challenge)
@@ -33,68 +47,120 @@ T = TypeVar("T", Question, Challenge)
 class Located(Generic[T]):
     """An item together with the course and element it belongs to."""
 
-    course: Course
-    element: Element
+    course_id: str
+    element: ElementNotes
     item: T
+
+
+class _Items(Protocol):
+    def question(self, question_id: str) -> Question: ...
+    def challenge(self, challenge_id: str) -> Challenge: ...
 
 
 class Catalog:
     """Read-only access to courses, elements, questions and challenges by id."""
 
-    __slots__ = ("_challenges", "_elements", "_questions", "content", "version")
+    __slots__ = (
+        "_challenge_ids",
+        "_course_of",
+        "_element_of",
+        "_items",
+        "_notes",
+        "_question_ids",
+        "courses",
+        "version",
+    )
 
-    def __init__(self, content: Content, version: str) -> None:
-        self.content = content
+    def __init__(
+        self,
+        version: str,
+        courses: tuple[CourseInfo, ...],
+        notes: tuple[ElementNotes, ...],
+        question_ids: dict[str, tuple[str, ...]],
+        challenge_ids: dict[str, tuple[str, ...]],
+        items: _Items,
+    ) -> None:
         self.version = version
-        elements: dict[str, tuple[Course, Element]] = {}
-        questions: dict[str, Located[Question]] = {}
-        challenges: dict[str, Located[Challenge]] = {}
-        for course in content.courses:
-            for element in course.elements:
-                elements[element.id] = (course, element)
-                for question in element.questions:
-                    questions[question.id] = Located(course, element, question)
-                for challenge in element.challenges:
-                    challenges[challenge.id] = Located(course, element, challenge)
-        self._elements = MappingProxyType(elements)
-        self._questions = MappingProxyType(questions)
-        self._challenges = MappingProxyType(challenges)
+        self.courses = courses
+        self._notes = {n.id: n for n in notes}
+        self._course_of = {e: c.id for c in courses for e in c.element_ids}
+        self._question_ids = question_ids
+        self._challenge_ids = challenge_ids
+        self._element_of = {i: e for e, ids in question_ids.items() for i in ids} | {
+            i: e for e, ids in challenge_ids.items() for i in ids
+        }
+        self._items = items
 
-    @property
-    def courses(self) -> tuple[Course, ...]:
-        return self.content.courses
+    @classmethod
+    def from_content(cls, content: Content, version: str) -> Catalog:
+        """Build a catalog from freshly validated content."""
+        elements = [e for c in content.courses for e in c.elements]
+        return cls(
+            version,
+            tuple(CourseInfo(c.id, c.title, tuple(e.id for e in c.elements)) for c in content.courses),
+            tuple(_notes_of(e) for e in elements),
+            {e.id: tuple(q.id for q in e.questions) for e in elements},
+            {e.id: tuple(c.id for c in e.challenges) for e in elements},
+            _ValidatedItems(
+                {q.id: q for e in elements for q in e.questions},
+                {c.id: c for e in elements for c in e.challenges},
+            ),
+        )
 
-    def elements(self) -> Iterator[Element]:
+    def elements(self) -> Iterator[ElementNotes]:
         """Yield every element of every course in teaching order."""
-        for course in self.content.courses:
-            yield from course.elements
+        for course in self.courses:
+            for element_id in course.element_ids:
+                yield self._notes[element_id]
 
-    def element(self, element_id: str) -> Element:
+    def element(self, element_id: str) -> ElementNotes:
         """Return the element with this id (KeyError if there is none)."""
-        return self._elements[element_id][1]
+        return self._notes[element_id]
+
+    def has_element(self, element_id: str) -> bool:
+        return element_id in self._notes
+
+    def question_ids(self, element_id: str | None = None) -> tuple[str, ...]:
+        """Return the ids of the questions of one element, or of all elements in order."""
+        if element_id is not None:
+            return self._question_ids[element_id]
+        return tuple(i for e in self.elements() for i in self._question_ids[e.id])
+
+    def challenge_ids(self, element_id: str | None = None) -> tuple[str, ...]:
+        """Return the ids of the challenges of one element, or of all elements in order."""
+        if element_id is not None:
+            return self._challenge_ids[element_id]
+        return tuple(i for e in self.elements() for i in self._challenge_ids[e.id])
 
     def question(self, question_id: str) -> Located[Question]:
         """Return a question with its element (KeyError if there is none)."""
-        return self._questions[question_id]
+        element_id = self._element_of[question_id]
+        return Located(self._course_of[element_id], self._notes[element_id], self._items.question(question_id))
 
     def challenge(self, challenge_id: str) -> Located[Challenge]:
         """Return a challenge with its element (KeyError if there is none)."""
-        return self._challenges[challenge_id]
+        element_id = self._element_of[challenge_id]
+        return Located(self._course_of[element_id], self._notes[element_id], self._items.challenge(challenge_id))
 
-    def has_element(self, element_id: str) -> bool:
-        return element_id in self._elements
+    def questions(self, element_id: str | None = None) -> Iterator[Located[Question]]:
+        """Yield the questions of one element, or of all, in content order."""
+        return (self.question(i) for i in self.question_ids(element_id))
+
+    def challenges(self, element_id: str | None = None) -> Iterator[Located[Challenge]]:
+        """Yield the challenges of one element, or of all, in content order."""
+        return (self.challenge(i) for i in self.challenge_ids(element_id))
 
     @property
     def question_count(self) -> int:
-        return len(self._questions)
+        return sum(len(ids) for ids in self._question_ids.values())
 
     @property
     def challenge_count(self) -> int:
-        return len(self._challenges)
+        return sum(len(ids) for ids in self._challenge_ids.values())
 
     @property
     def element_count(self) -> int:
-        return len(self._elements)
+        return len(self._notes)
 
     def summary(self) -> str:
         """Return a one-line count, e.g. '5 elements, 80 questions, 23 challenges'."""
@@ -106,3 +172,130 @@ class Catalog:
 
 def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _notes_of(element: Element) -> ElementNotes:
+    # Already validated as part of the element: copy the fields without validating again.
+    return ElementNotes.model_construct(**{name: getattr(element, name) for name in ElementNotes.model_fields})
+
+
+class _ValidatedItems:
+    def __init__(self, questions: dict[str, Question], challenges: dict[str, Challenge]) -> None:
+        self._questions = questions
+        self._challenges = challenges
+
+    def question(self, question_id: str) -> Question:
+        return self._questions[question_id]
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        return self._challenges[challenge_id]
+
+
+# --- the compiled form --------------------------------------------------------------------------
+# One file: a JSON index on the first line, then every item's JSON back to back. The index holds
+# each item's byte range, so an item is decoded only when it is first used.
+
+
+class _CompiledElement(Strict):
+    notes: ElementNotes
+    questions: tuple[tuple[str, int, int], ...]
+    challenges: tuple[tuple[str, int, int], ...]
+
+
+class _CompiledCourse(Strict):
+    id: str
+    title: str
+    elements: tuple[_CompiledElement, ...]
+
+
+class _CompiledIndex(Strict):
+    version: str
+    blob_sha256: str
+    courses: tuple[_CompiledCourse, ...]
+
+
+class CompiledCacheError(ValueError):
+    """The compiled file is damaged or from another version."""
+
+
+def compile_catalog(content: Content, version: str) -> bytes:
+    """Return the compiled form of validated content."""
+    blob = bytearray()
+
+    def place(item: Question | Challenge) -> tuple[str, int, int]:
+        start = len(blob)
+        blob.extend(item.model_dump_json(exclude_defaults=True).encode())
+        return (item.id, start, len(blob))
+
+    courses = tuple(
+        _CompiledCourse(
+            id=course.id,
+            title=course.title,
+            elements=tuple(
+                _CompiledElement(
+                    notes=_notes_of(element),
+                    questions=tuple(place(q) for q in element.questions),
+                    challenges=tuple(place(c) for c in element.challenges),
+                )
+                for element in course.elements
+            ),
+        )
+        for course in content.courses
+    )
+    index = _CompiledIndex(version=version, blob_sha256=hashlib.sha256(blob).hexdigest(), courses=courses)
+    return index.model_dump_json().encode() + b"\n" + bytes(blob)
+
+
+def load_compiled(data: bytes, version: str) -> Catalog:
+    """Return a catalog over a compiled file (CompiledCacheError if it is damaged or stale)."""
+    header, sep, blob = data.partition(b"\n")
+    if not sep:
+        raise CompiledCacheError("no index line")
+    try:
+        index = _CompiledIndex.model_validate_json(header)
+    except ValueError as exc:
+        raise CompiledCacheError(f"index unreadable: {exc}") from exc
+    if index.version != version:
+        raise CompiledCacheError("made from other content")
+    if hashlib.sha256(blob).hexdigest() != index.blob_sha256:
+        raise CompiledCacheError("items do not match the index")
+    elements = [e for c in index.courses for e in c.elements]
+    return Catalog(
+        version,
+        tuple(CourseInfo(c.id, c.title, tuple(e.notes.id for e in c.elements)) for c in index.courses),
+        tuple(e.notes for e in elements),
+        {e.notes.id: tuple(q[0] for q in e.questions) for e in elements},
+        {e.notes.id: tuple(c[0] for c in e.challenges) for e in elements},
+        _CompiledItems(
+            blob,
+            {q[0]: (q[1], q[2]) for e in elements for q in e.questions},
+            {c[0]: (c[1], c[2]) for e in elements for c in e.challenges},
+        ),
+    )
+
+
+class _CompiledItems:
+    """Decode each item from its byte range on first use, then keep it."""
+
+    def __init__(
+        self, blob: bytes, questions: dict[str, tuple[int, int]], challenges: dict[str, tuple[int, int]]
+    ) -> None:
+        self._blob = blob
+        self._question_at = questions
+        self._challenge_at = challenges
+        self._questions: dict[str, Question] = {}
+        self._challenges: dict[str, Challenge] = {}
+
+    def question(self, question_id: str) -> Question:
+        found = self._questions.get(question_id)
+        if found is None:
+            start, end = self._question_at[question_id]
+            found = self._questions[question_id] = Question.model_validate_json(self._blob[start:end])
+        return found
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        found = self._challenges.get(challenge_id)
+        if found is None:
+            start, end = self._challenge_at[challenge_id]
+            found = self._challenges[challenge_id] = Challenge.model_validate_json(self._blob[start:end])
+        return found

@@ -24,9 +24,9 @@ def coverage(catalog: Catalog) -> list[CoverageRow]:
     rows: list[CoverageRow] = []
     for element in catalog.elements():
         tested: Counter[str] = Counter()
-        for question in element.questions:
+        for question in (q.item for q in catalog.questions(element.id)):
             tested.update(set(question.concepts) | set(question.marking_points) | set(question.tips))
-        for challenge in element.challenges:
+        for challenge in (c.item for c in catalog.challenges(element.id)):
             tested.update(set(challenge.concepts) | set(challenge.helps) | {challenge.misconception})
         items = [
             *(("concept", c.id, c.name) for c in element.concepts),

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.course import catalog as _catalog_module
 from bot.course import models as _models_module
-from bot.course.catalog import Catalog, Content, Course
+from bot.course.catalog import Catalog, CompiledCacheError, Content, Course, compile_catalog, load_compiled
 from bot.course.models import Challenge, CourseFile, Element, Question
 from bot.course.yamlsource import ContentError, Document, read_document
 
@@ -43,20 +43,26 @@ class ContentInvalid(Exception):
         super().__init__(f"{len(self.errors)} problem(s) in the content")
 
 
+def load_content(root: Path) -> tuple[Content, str]:
+    """Load and validate every course under root; return the content and its version (a hash)."""
+    sources = _read_sources(root)
+    return _build(root, sources), _fingerprint(root, sources)
+
+
 def load_catalog(root: Path, cache_dir: Path | None = None) -> Catalog:
-    """Load and validate every course under root; reuse a cached compiled form when files are unchanged."""
+    """Load every course under root; reuse the compiled form in cache_dir when nothing has changed."""
     sources = _read_sources(root)
     version = _fingerprint(root, sources)
-    cache_file = cache_dir / f"content-{version[:20]}.json" if cache_dir is not None else None
+    cache_file = cache_dir / f"content-{version[:20]}.bin" if cache_dir is not None else None
     if cache_file is not None and cache_file.is_file():
         try:
-            return Catalog(Content.model_validate_json(cache_file.read_bytes()), version)
-        except (OSError, ValidationError) as exc:
+            return load_compiled(cache_file.read_bytes(), version)
+        except (OSError, CompiledCacheError) as exc:
             log.warning("content cache unusable, rebuilding: file=%s error=%s", cache_file, exc)
     content = _build(root, sources)
     if cache_file is not None:
-        _write_cache(cache_file, content)
-    return Catalog(content, version)
+        _write_cache(cache_file, compile_catalog(content, version))
+    return Catalog.from_content(content, version)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,13 +111,13 @@ def _fingerprint(root: Path, sources: list[_Source]) -> str:
     return digest.hexdigest()
 
 
-def _write_cache(cache_file: Path, content: Content) -> None:
+def _write_cache(cache_file: Path, compiled: bytes) -> None:
     try:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache_file.with_suffix(".tmp")
-        tmp.write_text(content.model_dump_json(), encoding="utf-8")
+        tmp.write_bytes(compiled)
         tmp.replace(cache_file)
-        for old in cache_file.parent.glob("content-*.json"):
+        for old in cache_file.parent.glob("content-*.bin"):
             if old != cache_file:
                 old.unlink(missing_ok=True)
     except OSError as exc:  # a read-only disk must not stop the bot: the cache is only for speed
@@ -212,7 +218,7 @@ def _parse(source: _Source, model: type[M], errors: list[ContentError]) -> tuple
     errors.extend(read_errors)
     if doc is None:
         return None, None
-    errors.extend(_mention_errors(doc))
+    errors.extend(_mention_errors(doc, source.raw))
     try:
         parsed = model.model_validate(doc.data)
     except ValidationError as exc:
@@ -225,15 +231,22 @@ class _IdRegistry:
     """Every id must be unique across all loaded content."""
 
     def __init__(self, errors: list[ContentError]) -> None:
-        self._first: dict[str, str] = {}
+        self._first: dict[str, tuple[Document, tuple[int | str, ...]]] = {}
         self._errors = errors
 
     def claim(self, item_id: str, doc: Document, loc: tuple[int | str, ...]) -> None:
-        line = doc.line_of(loc)
-        where = f"{doc.file}:{line}"
-        first = self._first.setdefault(item_id, where)
-        if first != where:
-            self._errors.append(ContentError(doc.file, line, _path(loc), f"id {item_id!r} is already used at {first}"))
+        first = self._first.setdefault(item_id, (doc, loc))
+        if first != (doc, loc):
+            # Lines are looked up only for the rare duplicate: it keeps loading large courses fast.
+            first_doc, first_loc = first
+            self._errors.append(
+                ContentError(
+                    doc.file,
+                    doc.line_of(loc),
+                    _path(loc),
+                    f"id {item_id!r} is already used at {first_doc.file}:{first_doc.line_of(first_loc)}",
+                )
+            )
 
 
 def _check_element(doc: Document, element: Element, ids: _IdRegistry, errors: list[ContentError]) -> None:
@@ -300,7 +313,9 @@ def _check_question(
         )
 
 
-def _mention_errors(doc: Document) -> Iterator[ContentError]:
+def _mention_errors(doc: Document, raw: bytes) -> Iterator[ContentError]:
+    if not MENTION_RE.search(raw.decode("utf-8", errors="replace")):
+        return  # one pass over the text is enough for the usual case of no mentions at all
     for loc, text in _strings(doc.data, ()):
         match = MENTION_RE.search(text)
         if match:

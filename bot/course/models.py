@@ -64,12 +64,13 @@ class Strict(BaseModel):
 
 
 def _no_duplicates(values: tuple[str, ...], what: str) -> tuple[str, ...]:
+    if len({v.casefold() for v in values}) == len(values):
+        return values
     seen: set[str] = set()
     for value in values:
-        key = value.casefold()
-        if key in seen:
+        if value.casefold() in seen:
             raise ValueError(f"{what} {value!r} appears more than once")
-        seen.add(key)
+        seen.add(value.casefold())
     return values
 
 
@@ -235,8 +236,8 @@ class Challenge(Strict):
         return self
 
 
-class Element(Strict):
-    """One element (unit) of a course."""
+class ElementNotes(Strict):
+    """What an element teaches: synopsis, concepts, tips, misconceptions and marking points."""
 
     id: Id
     title: Title  # type: ignore[valid-type]
@@ -245,6 +246,18 @@ class Element(Strict):
     tips: tuple[Tip, ...] = Field(min_length=1)
     misconceptions: tuple[Misconception, ...] = Field(min_length=1)
     marking_points: tuple[MarkingPoint, ...] = Field(min_length=1)
+
+    def helping_text(self, ref: str) -> str:
+        """Return the text of the exam tip or marking point with this id."""
+        for item in (*self.tips, *self.marking_points):
+            if item.id == ref:
+                return item.text
+        raise KeyError(ref)
+
+
+class Element(ElementNotes):
+    """One element (unit) of a course, as written in its content file."""
+
     questions: tuple[Question, ...] = ()
     challenges: tuple[Challenge, ...] = ()
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.course.catalog import Catalog, Located
-from bot.course.models import Challenge, ChallengeKind, Element, Question
+from bot.course.models import Challenge, ChallengeKind, ElementNotes, Question
 
 LETTERS = "ABCDE"
 WIDTH = 78
@@ -56,12 +56,12 @@ class Preview:
         )
         return result
 
-    def _ask_question(self, number: int, element: Element, question: Question) -> int | str | None:
+    def _ask_question(self, number: int, element: ElementNotes, question: Question) -> int | str | None:
         self._write(f"\n── Question {number} · {element.title} · difficulty {question.difficulty} ── [{question.id}]")
         self._wrap(question.prompt)
         return self._choose(question.choices, "Your answer")
 
-    def _ask_challenge(self, number: int, element: Element, challenge: Challenge) -> int | str | None:
+    def _ask_challenge(self, number: int, element: ElementNotes, challenge: Challenge) -> int | str | None:
         self._write(f"\n── Spot the mistake {number} · {element.title} ── [{challenge.id}]")
         if challenge.kind is ChallengeKind.SCENARIO and challenge.scenario:
             self._wrap(challenge.scenario)
@@ -100,9 +100,8 @@ class Preview:
             self._write(f"Not quite. The answer was {letter}.")
         self._wrap(item.explanation, prefix="Why: ")
         if isinstance(item, Challenge):
-            helps = {t.id: t.text for t in element.tips} | {m.id: m.text for m in element.marking_points}
             for ref in item.helps:
-                self._wrap(helps[ref], prefix="Helps: ")
+                self._wrap(element.helping_text(ref), prefix="Helps: ")
 
     def _wrap(self, text: str, prefix: str = "") -> None:
         indent = " " * len(prefix)
@@ -125,9 +124,9 @@ def preview_items(
         if element_id is not None and element.id != element_id:
             continue
         if kind in {"all", "questions"}:
-            items.extend(catalog.question(q.id) for q in element.questions)
+            items.extend(catalog.questions(element.id))
         if kind in {"all", "challenges"}:
-            items.extend(catalog.challenge(c.id) for c in element.challenges)
+            items.extend(catalog.challenges(element.id))
     if seed is not None:
         random.Random(seed).shuffle(items)  # noqa: S311 - ordering for a preview, not security
     return items

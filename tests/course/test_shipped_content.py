@@ -33,18 +33,19 @@ def test_five_elements_with_enough_questions(catalog: Catalog) -> None:
     """Each element has at least 15 questions, both kinds, and the course at least 75."""
     assert catalog.element_count == 5
     for element in catalog.elements():
-        kinds = Counter(q.kind for q in element.questions)
-        assert len(element.questions) >= 15, element.id
+        questions = [q.item for q in catalog.questions(element.id)]
+        kinds = Counter(q.kind for q in questions)
+        assert len(questions) >= 15, element.id
         assert kinds[QuestionKind.TRUE_FALSE] >= 1, element.id
         assert kinds[QuestionKind.MULTIPLE_CHOICE] >= 1, element.id
-        assert {q.difficulty for q in element.questions} == {1, 2, 3}, element.id
+        assert {q.difficulty for q in questions} == {1, 2, 3}, element.id
     assert catalog.question_count >= 75
 
 
 def test_every_misconception_has_a_challenge(catalog: Catalog) -> None:
     """Each misconception is the source of at least one spot-the-mistake challenge."""
     for element in catalog.elements():
-        used = {c.misconception for c in element.challenges}
+        used = {c.item.misconception for c in catalog.challenges(element.id)}
         assert used == {m.id for m in element.misconceptions}, element.id
     assert catalog.challenge_count >= 21
 
@@ -76,7 +77,9 @@ def test_notes_items_are_all_present(catalog: Catalog) -> None:
 def test_right_answers_are_not_always_in_one_place(catalog: Catalog) -> None:
     """Learners cannot score by always picking the same button."""
     for element in catalog.elements():
-        positions = Counter(q.correct_index for q in element.questions if q.kind is QuestionKind.MULTIPLE_CHOICE)
+        positions = Counter(
+            q.item.correct_index for q in catalog.questions(element.id) if q.item.kind is QuestionKind.MULTIPLE_CHOICE
+        )
         assert max(positions.values()) <= 0.5 * sum(positions.values()), element.id
 
 
