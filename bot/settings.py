@@ -16,7 +16,12 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
     content_dir: Path = Field(default=Path("content"), description="Folder with the course content.")
     data_dir: Path = Field(default=Path("data"), description="Folder for the database and caches.")
+    database_path: Path | None = Field(default=None, description="SQLite file (default: DATA_DIR/revbot.sqlite3).")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+
+    @property
+    def database_file(self) -> Path:
+        return self.database_path or self.data_dir / "revbot.sqlite3"
 
     @property
     def cache_dir(self) -> Path:

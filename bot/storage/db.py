@@ -1,0 +1,260 @@
+"""The SQLite database: connections, the one transaction helper, migrations, backup and restore."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+CHECKPOINT_EVERY_S = 1.0
+BUSY_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One numbered schema change."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def migrations() -> list[Migration]:
+    """Return the shipped migrations in order."""
+    found = []
+    for entry in resources.files("bot.storage").joinpath("migrations").iterdir():
+        match = MIGRATION_RE.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort(key=lambda m: m.version)
+    if [m.version for m in found] != list(range(1, len(found) + 1)):
+        raise RuntimeError(f"migrations must be numbered 0001 upwards without gaps: {[m.name for m in found]}")
+    return found
+
+
+def latest_version() -> int:
+    """Return the schema version the code expects."""
+    return migrations()[-1].version
+
+
+class DatabaseError(Exception):
+    """The database file cannot be used (not SQLite, damaged, or from a newer version)."""
+
+
+def _configure(conn: sqlite3.Connection) -> None:
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+
+
+def apply_migrations(conn: sqlite3.Connection) -> list[str]:
+    """Apply pending migrations in one transaction; return the names applied."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    pending = [m for m in migrations() if m.version > current]
+    if current > latest_version():
+        raise DatabaseError(f"the database is at schema version {current}, newer than this bot ({latest_version()})")
+    if not pending:
+        return []
+    now = int(time.time() * 1000)
+    script = ["BEGIN IMMEDIATE;",
+              "CREATE TABLE IF NOT EXISTS schema_migrations "
+              "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;"]
+    for m in pending:
+        script.append(m.sql)
+        script.append(f"INSERT INTO schema_migrations VALUES ({m.version}, '{m.name}', {now});")
+    script.append(f"PRAGMA user_version = {pending[-1].version};")
+    script.append("COMMIT;")
+    try:
+        conn.executescript("\n".join(script))
+    except sqlite3.Error:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return [m.name for m in pending]
+
+
+def check_database(path: Path) -> int:
+    """Return the schema version of a valid, migrated revbot database, or raise DatabaseError."""
+    if not path.is_file():
+        raise DatabaseError(f"{path} does not exist")
+    with path.open("rb") as fh:
+        if fh.read(16) != b"SQLite format 3\x00":
+            raise DatabaseError(f"{path} is not an SQLite database")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"{path} cannot be opened: {exc}") from exc
+    try:
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise DatabaseError(f"{path} is damaged (SQLite's quick_check failed)")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "schema_migrations" not in tables or version < 1:
+            raise DatabaseError(f"{path} is not a revbot database (no migrations recorded)")
+        recorded = conn.execute("SELECT max(version) FROM schema_migrations").fetchone()[0]
+        if recorded != version:
+            raise DatabaseError(f"{path} is half-migrated (version {version}, migrations up to {recorded})")
+        if version > latest_version():
+            raise DatabaseError(f"{path} is from a newer revbot (schema version {version})")
+        missing = {"guilds", "posts", "answers"} - tables
+        if missing:
+            raise DatabaseError(f"{path} lacks tables: {', '.join(sorted(missing))}")
+        return int(version)
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} cannot be read: {exc}") from exc
+    finally:
+        conn.close()
+
+
+def backup_database(source: Path, destination: Path) -> int:
+    """Copy a live database with SQLite's online backup API; return the destination's size in bytes."""
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        _configure(src)
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst, pages=1024)  # in steps, so a running bot is never blocked for long
+            dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file with no -wal beside it
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    check_database(partial)
+    partial.replace(destination)
+    return destination.stat().st_size
+
+
+def restore_database(backup: Path, target: Path) -> Path | None:
+    """Replace target with a checked backup; return where the previous database was kept, if any."""
+    check_database(backup)
+    kept = None
+    if target.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        kept = target.with_name(f"{target.name}.before-restore-{stamp}")
+        backup_database(target, kept)
+    src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            src.backup(dst)
+            _configure(dst)
+            apply_migrations(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    return kept
+
+
+def migrate_file(path: Path) -> list[str]:
+    """Create or upgrade the database file; return the migrations applied."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = WAL")
+        _configure(conn)
+        return apply_migrations(conn)
+    finally:
+        conn.close()
+
+
+class Database:
+    """One writer connection behind a lock, one reader, and a checkpointer; all through aiosqlite."""
+
+    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
+                 checkpointer: aiosqlite.Connection) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._checkpointer = checkpointer
+        self._write_lock = asyncio.Lock()
+        self._checkpoint_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(cls, path: Path) -> Database:
+        """Open (creating if needed) and migrate the database at path."""
+        await asyncio.to_thread(migrate_file, path)
+        connections = []
+        for _ in range(3):
+            conn = await aiosqlite.connect(path, isolation_level=None)
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            connections.append(conn)
+        writer, reader, checkpointer = connections
+        # The writer never checkpoints: doing so on the answer path is what made p99 jump. The
+        # checkpointer connection does it in the background instead.
+        await writer.execute("PRAGMA wal_autocheckpoint = 0")
+        db = cls(path, writer, reader, checkpointer)
+        db._checkpoint_task = asyncio.create_task(db._checkpoint_loop(), name="sqlite-checkpoint")
+        return db
+
+    async def close(self) -> None:
+        """Stop checkpointing, checkpoint once more, and close every connection."""
+        if self._checkpoint_task is not None:
+            self._checkpoint_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._checkpoint_task
+        with contextlib.suppress(sqlite3.Error):
+            await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for conn in (self._reader, self._checkpointer, self._writer):
+            await conn.close()
+
+    async def _checkpoint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            try:
+                await self.checkpoint()
+            except sqlite3.Error as exc:  # never fatal: the next round tries again
+                log.warning("checkpoint failed: error=%s", exc)
+
+    async def checkpoint(self) -> None:
+        """Copy committed pages from the WAL into the database without blocking writers."""
+        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """Run writes as one transaction on the writer connection: all or nothing."""
+        async with self._write_lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.rollback()
+                raise
+            await self._writer.commit()
+
+    async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read on the reader connection and return every row."""
+        return [tuple(r) for r in await self._reader.execute_fetchall(sql, params)]
+
+    async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        """Run a read on the reader connection and return the first row, if any."""
+        async with self._reader.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return tuple(row) if row is not None else None
+
+    async def schema_version(self) -> int:
+        row = await self.fetch_one("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+
+def placeholders(values: Iterable[object]) -> str:
+    """Return '?, ?, ?' for an IN list of these values."""
+    return ", ".join("?" for _ in values)

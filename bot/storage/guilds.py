@@ -1,0 +1,104 @@
+"""Per-server settings and schedules."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from bot.domain.clock import from_ms, to_ms
+from bot.domain.entities import GuildSettings, Schedule, ScheduleKind, Weekdays
+from bot.storage.db import Database
+
+_SCHEDULE_COLUMNS = (
+    "guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_minutes, enabled, last_error, last_error_at"
+)
+
+
+def _schedule(row: tuple[Any, ...]) -> Schedule:
+    return Schedule(
+        guild_id=row[0], kind=ScheduleKind(row[1]), channel_id=row[2], local_time=time.fromisoformat(row[3]),
+        weekdays=Weekdays(row[4]), role_id=row[5], close_after_minutes=row[6], enabled=bool(row[7]),
+        last_error=row[8], last_error_at=from_ms(row[9]) if row[9] is not None else None,
+    )
+
+
+class GuildRepository:
+    """Reads and writes server settings and schedules."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        """Return the server's settings (defaults if it has none yet)."""
+        row = await self._db.fetch_one(
+            "SELECT guild_id, timezone, week_start, tutor_role_id, streak_bonus FROM guilds WHERE guild_id = ?",
+            (guild_id,),
+        )
+        if row is None:
+            return GuildSettings(guild_id)
+        return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]))
+
+    async def save(self, settings: GuildSettings, now: datetime) -> None:
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO guilds (guild_id, timezone, week_start, tutor_role_id, streak_bonus, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
+                "week_start = excluded.week_start, tutor_role_id = excluded.tutor_role_id, "
+                "streak_bonus = excluded.streak_bonus",
+                (settings.guild_id, settings.timezone, settings.week_start, settings.tutor_role_id,
+                 int(settings.streak_bonus), to_ms(now)),
+            )
+
+    async def save_schedule(self, schedule: Schedule, now: datetime) -> None:
+        """Create or replace a server's schedule of a kind (creating the server's row if needed)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO guilds (guild_id, created_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
+                (schedule.guild_id, to_ms(now)),
+            )
+            await tx.execute(
+                f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) "
+                "ON CONFLICT (guild_id, kind) DO UPDATE SET channel_id = excluded.channel_id, "
+                "local_time = excluded.local_time, weekdays = excluded.weekdays, role_id = excluded.role_id, "
+                "close_after_minutes = excluded.close_after_minutes, enabled = excluded.enabled, "
+                "last_error = NULL, last_error_at = NULL",
+                (schedule.guild_id, schedule.kind.value, schedule.channel_id, schedule.local_time.strftime("%H:%M"),
+                 int(schedule.weekdays), schedule.role_id, schedule.close_after_minutes, int(schedule.enabled)),
+            )
+
+    async def schedules(self, guild_id: int) -> list[Schedule]:
+        rows = await self._db.fetch_all(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE guild_id = ? ORDER BY kind", (guild_id,)
+        )
+        return [_schedule(r) for r in rows]
+
+    async def schedule(self, guild_id: int, kind: ScheduleKind) -> Schedule | None:
+        row = await self._db.fetch_one(
+            f"SELECT {_SCHEDULE_COLUMNS} FROM schedules WHERE guild_id = ? AND kind = ?", (guild_id, kind.value)
+        )
+        return _schedule(row) if row else None
+
+    async def enabled_schedules(self) -> list[tuple[Schedule, GuildSettings]]:
+        """Return every enabled schedule with its server's settings (to rebuild jobs at start)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))}, "
+            "g.timezone, g.week_start, g.tutor_role_id, g.streak_bonus "
+            "FROM schedules s JOIN guilds g ON g.guild_id = s.guild_id WHERE s.enabled = 1 "
+            "ORDER BY s.guild_id, s.kind"
+        )
+        return [(_schedule(r[:10]), GuildSettings(r[0], r[10], r[11], r[12], bool(r[13]))) for r in rows]
+
+    async def set_enabled(self, guild_id: int, kind: ScheduleKind, enabled: bool) -> bool:
+        async with self._db.transaction() as tx:
+            cursor = await tx.execute(
+                "UPDATE schedules SET enabled = ? WHERE guild_id = ? AND kind = ?", (int(enabled), guild_id, kind.value)
+            )
+            return cursor.rowcount == 1
+
+    async def record_error(self, guild_id: int, kind: ScheduleKind, error: str | None, when: datetime) -> None:
+        """Remember the last failure of a schedule (None clears it)."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "UPDATE schedules SET last_error = ?, last_error_at = ? WHERE guild_id = ? AND kind = ?",
+                (error, to_ms(when) if error else None, guild_id, kind.value),
+            )
