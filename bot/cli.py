@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from bot.course.loader import ContentInvalid, load_catalog
 from bot.course.preview import Preview, preview_items
 from bot.course.schema import stale_schemas, write_schemas
 from bot.settings import Settings
+from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -53,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", type=Path, default=None, help="folder (default: CONTENT_DIR/schema)")
     schema.add_argument("--check", action="store_true", help="exit 1 if the files differ from the models")
     schema.set_defaults(handler=_schema)
+
+    db = commands.add_parser("db", help="create, back up and restore the database")
+    db_commands = db.add_subparsers(title="db commands", metavar="ACTION")
+    migrate = db_commands.add_parser("migrate", help="create the database or bring it up to date")
+    migrate.set_defaults(handler=_db_migrate)
+    backup = db_commands.add_parser("backup", help="copy the database safely, even while the bot runs")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    backup.set_defaults(handler=_db_backup)
+    restore = db_commands.add_parser("restore", help="replace the database with a backup (stop the bot first)")
+    restore.add_argument("path", type=Path, help="the backup to restore")
+    restore.set_defaults(handler=_db_restore)
     return parser
 
 
@@ -118,6 +131,47 @@ def _read_line() -> str:
     if not line:
         raise EOFError
     return line
+
+
+def _db_migrate(_args: argparse.Namespace) -> int:
+    path = Settings().database_file
+    try:
+        applied = migrate_file(path)
+    except (DatabaseError, sqlite3.Error) as exc:
+        print(f"Cannot migrate {path}: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    version = latest_version()
+    print(
+        f"{path}: applied {', '.join(applied)}; now at version {version}"
+        if applied
+        else f"{path}: already at version {version}"
+    )
+    return EXIT_OK
+
+
+def _db_backup(args: argparse.Namespace) -> int:
+    source = Settings().database_file
+    if not source.is_file():
+        print(f"No database at {source} to back up.", file=sys.stderr)
+        return EXIT_FAILED
+    try:
+        size = backup_database(source, args.path)
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
+        print(f"Backup failed: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Backed up {source} to {args.path} ({size / 1024:,.0f} KiB)")
+    return EXIT_OK
+
+
+def _db_restore(args: argparse.Namespace) -> int:
+    target = Settings().database_file
+    try:
+        kept = restore_database(args.path, target)
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
+        print(f"Not restored: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"Restored {args.path} to {target}" + (f"; the previous database is kept at {kept}" if kept else ""))
+    return EXIT_OK
 
 
 def _schema(args: argparse.Namespace) -> int:

@@ -51,7 +51,12 @@ class Core:
 def core(db: Database, clock: FixedClock) -> Core:
     guilds, posts, answers, boards = GuildRepository(db), PostRepository(db), AnswerRepository(db), BoardRepository(db)
     return Core(
-        db, clock, guilds, posts, answers, boards,
+        db,
+        clock,
+        guilds,
+        posts,
+        answers,
+        boards,
         AnswerService(db, posts, answers, guilds, clock),
         LeaderboardService(boards, guilds, posts, answers, clock),
     )

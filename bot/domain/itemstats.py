@@ -26,7 +26,10 @@ class ItemStats:
 
 
 def item_stats(
-    item_id: str, option_count: int, correct_option: int, responses: Sequence[ItemResponse],
+    item_id: str,
+    option_count: int,
+    correct_option: int,
+    responses: Sequence[ItemResponse],
     learner_scores: Mapping[int, float],
 ) -> ItemStats:
     """Return the statistics of one item given every response and each learner's overall score."""
@@ -38,8 +41,7 @@ def item_stats(
     facility = sum(r.correct for r in responses) / attempts if attempts else None
     wrong = [(n, i) for i, n in enumerate(counts) if i != correct_option and n > 0]
     most_wrong = max(wrong)[1] if wrong else None
-    return ItemStats(item_id, attempts, facility, tuple(counts), _discrimination(responses, learner_scores),
-                     most_wrong)
+    return ItemStats(item_id, attempts, facility, tuple(counts), _discrimination(responses, learner_scores), most_wrong)
 
 
 def _discrimination(responses: Sequence[ItemResponse], scores: Mapping[int, float]) -> float | None:

@@ -46,8 +46,14 @@ def streak_bonus(streak_before: int, enabled: bool) -> int:
 
 
 def score_answer(
-    *, kind: str, origin: Origin, correct: bool, elapsed_s: float | None = None, limit_s: float | None = None,
-    streak_before: int = 0, streak_bonus_enabled: bool = False,
+    *,
+    kind: str,
+    origin: Origin,
+    correct: bool,
+    elapsed_s: float | None = None,
+    limit_s: float | None = None,
+    streak_before: int = 0,
+    streak_bonus_enabled: bool = False,
 ) -> Score:
     """Return the points for an answer and whether it counts on leaderboards."""
     if origin is Origin.PRACTICE:

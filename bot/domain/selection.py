@@ -39,8 +39,7 @@ def choose_item(candidates: Sequence[Candidate], seed: int | str) -> Candidate |
     pool = sorted((c for c in candidates if c.times_posted == fewest), key=lambda c: c.item_id)
     element_rates = _element_rates(candidates)
     weights = [
-        1.0 + ELEMENT_WEIGHT * element_rates[c.element_id] + ITEM_WEIGHT * wrong_rate(c.wrong, c.attempts)
-        for c in pool
+        1.0 + ELEMENT_WEIGHT * element_rates[c.element_id] + ITEM_WEIGHT * wrong_rate(c.wrong, c.attempts) for c in pool
     ]
     rng = random.Random(str(seed))  # noqa: S311 - fairness, not security
     return rng.choices(pool, weights=weights, k=1)[0]

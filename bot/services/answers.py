@@ -44,8 +44,9 @@ class AnswerOutcome:
 class AnswerService:
     """Records learners' answers to posts."""
 
-    def __init__(self, db: Database, posts: PostRepository, answers: AnswerRepository, guilds: GuildRepository,
-                 clock: Clock) -> None:
+    def __init__(
+        self, db: Database, posts: PostRepository, answers: AnswerRepository, guilds: GuildRepository, clock: Clock
+    ) -> None:
         self._db = db
         self._posts = posts
         self._answers = answers
@@ -73,10 +74,13 @@ class AnswerService:
                 if settings.streak_bonus:
                     streak_before = await self._correct_streak_before(tx, post, user_id)
             score = score_answer(
-                kind=post.kind.value, origin=post.origin, correct=correct,
+                kind=post.kind.value,
+                origin=post.origin,
+                correct=correct,
                 elapsed_s=(now - post.opens_at).total_seconds(),
                 limit_s=(post.closes_at - post.opens_at).total_seconds() if post.closes_at else None,
-                streak_before=streak_before, streak_bonus_enabled=True,
+                streak_before=streak_before,
+                streak_bonus_enabled=True,
             )
             answer = Answer(post_id, user_id, display_name[:100], choice, correct, score.points, now)
             elapsed_ms = max(0, int((now - post.opens_at).total_seconds() * 1000))

@@ -63,8 +63,14 @@ class LearnerStanding:
 class LeaderboardService:
     """Builds leaderboards from recorded answers; nothing ever needs resetting."""
 
-    def __init__(self, boards: BoardRepository, guilds: GuildRepository, posts: PostRepository,
-                 answers: AnswerRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        boards: BoardRepository,
+        guilds: GuildRepository,
+        posts: PostRepository,
+        answers: AnswerRepository,
+        clock: Clock,
+    ) -> None:
         self._boards = boards
         self._guilds = guilds
         self._posts = posts
@@ -77,8 +83,13 @@ class LeaderboardService:
         return BoardScope(guild_id, window, element_id)
 
     async def leaderboard(
-        self, guild_id: int, period: Period, element_id: str | None = None, page: int = 0,
-        viewer_id: int | None = None, page_size: int = PAGE_SIZE,
+        self,
+        guild_id: int,
+        period: Period,
+        element_id: str | None = None,
+        page: int = 0,
+        viewer_id: int | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> BoardPage:
         """Return one page of the board (ties share a rank) and the viewer's line if it is elsewhere."""
         scope = await self.scope(guild_id, period, element_id)
@@ -97,8 +108,10 @@ class LeaderboardService:
             return []
         first_rank = 1 + (await self._boards.count_above(scope, rows[0].points) if offset else 0)
         ranks = competition_ranks([r.points for r in rows], offset, first_rank)
-        return [BoardEntry(rank, r.user_id, r.display_name, r.points, r.answers, r.correct)
-                for rank, r in zip(ranks, rows, strict=True)]
+        return [
+            BoardEntry(rank, r.user_id, r.display_name, r.points, r.answers, r.correct)
+            for rank, r in zip(ranks, rows, strict=True)
+        ]
 
     async def _entry_for(self, scope: BoardScope, user_id: int) -> BoardEntry | None:
         row = await self._boards.learner(scope, user_id)
@@ -115,8 +128,9 @@ class LeaderboardService:
         streaks = await self.streaks(guild_id, user_id)
         if entry is None:
             return LearnerStanding(user_id, None, 0, None, learners, 0, 0, streaks)
-        return LearnerStanding(user_id, entry.display_name, entry.points, entry.rank, learners, entry.answers,
-                               entry.correct, streaks)
+        return LearnerStanding(
+            user_id, entry.display_name, entry.points, entry.rank, learners, entry.answers, entry.correct, streaks
+        )
 
     async def streaks(self, guild_id: int, user_id: int, kind: PostKind = PostKind.QUESTION) -> Streaks:
         """Return the learner's streaks over the server's scheduled posts of a kind."""

@@ -35,8 +35,20 @@ class AnswerRepository:
             "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
             "element_id, item_id, answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (post_id, user_id) DO NOTHING",
-            (post.post_id, post.guild_id, answer.user_id, answer.display_name, answer.choice, int(answer.correct),
-             answer.points, int(on_board), post.element_id, post.item_id, to_ms(answer.answered_at), elapsed_ms),
+            (
+                post.post_id,
+                post.guild_id,
+                answer.user_id,
+                answer.display_name,
+                answer.choice,
+                int(answer.correct),
+                answer.points,
+                int(on_board),
+                post.element_id,
+                post.item_id,
+                to_ms(answer.answered_at),
+                elapsed_ms,
+            ),
         )
         return cursor.rowcount == 1
 
@@ -85,5 +97,12 @@ class AnswerRepository:
 
 def _answer(row: tuple[object, ...]) -> Answer:
     post_id, user_id, name, choice, correct, points, answered_at = row
-    return Answer(int(post_id), int(user_id), str(name), int(choice), bool(correct), int(points),  # type: ignore[arg-type]
-                  from_ms(int(answered_at)))  # type: ignore[arg-type]
+    return Answer(
+        int(post_id),
+        int(user_id),
+        str(name),
+        int(choice),
+        bool(correct),
+        int(points),  # type: ignore[arg-type]
+        from_ms(int(answered_at)),
+    )  # type: ignore[arg-type]

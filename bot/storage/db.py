@@ -69,9 +69,11 @@ def apply_migrations(conn: sqlite3.Connection) -> list[str]:
     if not pending:
         return []
     now = int(time.time() * 1000)
-    script = ["BEGIN IMMEDIATE;",
-              "CREATE TABLE IF NOT EXISTS schema_migrations "
-              "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;"]
+    script = [
+        "BEGIN IMMEDIATE;",
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;",
+    ]
     for m in pending:
         script.append(m.sql)
         script.append(f"INSERT INTO schema_migrations VALUES ({m.version}, '{m.name}', {now});")
@@ -177,8 +179,9 @@ def migrate_file(path: Path) -> list[str]:
 class Database:
     """One writer connection behind a lock, one reader, and a checkpointer; all through aiosqlite."""
 
-    def __init__(self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection,
-                 checkpointer: aiosqlite.Connection) -> None:
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection, checkpointer: aiosqlite.Connection
+    ) -> None:
         self.path = path
         self._writer = writer
         self._reader = reader

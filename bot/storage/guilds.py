@@ -16,9 +16,16 @@ _SCHEDULE_COLUMNS = (
 
 def _schedule(row: tuple[Any, ...]) -> Schedule:
     return Schedule(
-        guild_id=row[0], kind=ScheduleKind(row[1]), channel_id=row[2], local_time=time.fromisoformat(row[3]),
-        weekdays=Weekdays(row[4]), role_id=row[5], close_after_minutes=row[6], enabled=bool(row[7]),
-        last_error=row[8], last_error_at=from_ms(row[9]) if row[9] is not None else None,
+        guild_id=row[0],
+        kind=ScheduleKind(row[1]),
+        channel_id=row[2],
+        local_time=time.fromisoformat(row[3]),
+        weekdays=Weekdays(row[4]),
+        role_id=row[5],
+        close_after_minutes=row[6],
+        enabled=bool(row[7]),
+        last_error=row[8],
+        last_error_at=from_ms(row[9]) if row[9] is not None else None,
     )
 
 
@@ -45,8 +52,14 @@ class GuildRepository:
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
                 "week_start = excluded.week_start, tutor_role_id = excluded.tutor_role_id, "
                 "streak_bonus = excluded.streak_bonus",
-                (settings.guild_id, settings.timezone, settings.week_start, settings.tutor_role_id,
-                 int(settings.streak_bonus), to_ms(now)),
+                (
+                    settings.guild_id,
+                    settings.timezone,
+                    settings.week_start,
+                    settings.tutor_role_id,
+                    int(settings.streak_bonus),
+                    to_ms(now),
+                ),
             )
 
     async def save_schedule(self, schedule: Schedule, now: datetime) -> None:
@@ -62,8 +75,16 @@ class GuildRepository:
                 "local_time = excluded.local_time, weekdays = excluded.weekdays, role_id = excluded.role_id, "
                 "close_after_minutes = excluded.close_after_minutes, enabled = excluded.enabled, "
                 "last_error = NULL, last_error_at = NULL",
-                (schedule.guild_id, schedule.kind.value, schedule.channel_id, schedule.local_time.strftime("%H:%M"),
-                 int(schedule.weekdays), schedule.role_id, schedule.close_after_minutes, int(schedule.enabled)),
+                (
+                    schedule.guild_id,
+                    schedule.kind.value,
+                    schedule.channel_id,
+                    schedule.local_time.strftime("%H:%M"),
+                    int(schedule.weekdays),
+                    schedule.role_id,
+                    schedule.close_after_minutes,
+                    int(schedule.enabled),
+                ),
             )
 
     async def schedules(self, guild_id: int) -> list[Schedule]:

@@ -22,10 +22,21 @@ _COLUMNS = (
 def post_from_row(row: tuple[Any, ...]) -> Post:
     """Wrap a row selected with the post columns."""
     return Post(
-        post_id=row[0], guild_id=row[1], kind=PostKind(row[2]), origin=Origin(row[3]), item_id=row[4],
-        element_id=row[5], correct_option=row[6], option_count=row[7], opens_at=from_ms(row[8]),
-        closes_at=from_ms(row[9]) if row[9] is not None else None, state=PostState(row[10]), channel_id=row[11],
-        message_id=row[12], local_date=row[13], class_quiz_id=row[14],
+        post_id=row[0],
+        guild_id=row[1],
+        kind=PostKind(row[2]),
+        origin=Origin(row[3]),
+        item_id=row[4],
+        element_id=row[5],
+        correct_option=row[6],
+        option_count=row[7],
+        opens_at=from_ms(row[8]),
+        closes_at=from_ms(row[9]) if row[9] is not None else None,
+        state=PostState(row[10]),
+        channel_id=row[11],
+        message_id=row[12],
+        local_date=row[13],
+        class_quiz_id=row[14],
     )
 
 
@@ -43,9 +54,20 @@ class PostRepository:
                 "opens_at, closes_at, channel_id, local_date, class_quiz_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 f"RETURNING {_COLUMNS}",
-                (new.guild_id, new.kind.value, new.origin.value, new.item_id, new.element_id, new.correct_option,
-                 new.option_count, to_ms(new.opens_at), to_ms(new.closes_at) if new.closes_at else None,
-                 new.channel_id, new.local_date, new.class_quiz_id),
+                (
+                    new.guild_id,
+                    new.kind.value,
+                    new.origin.value,
+                    new.item_id,
+                    new.element_id,
+                    new.correct_option,
+                    new.option_count,
+                    to_ms(new.opens_at),
+                    to_ms(new.closes_at) if new.closes_at else None,
+                    new.channel_id,
+                    new.local_date,
+                    new.class_quiz_id,
+                ),
             )
             row = await cursor.fetchone()
             await cursor.close()
@@ -100,16 +122,14 @@ class PostRepository:
     async def scheduled(self, guild_id: int, kind: PostKind) -> list[Post]:
         """Return the server's scheduled posts of a kind, oldest first."""
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
-            "ORDER BY opens_at",
+            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' ORDER BY opens_at",
             (guild_id, kind.value),
         )
         return [post_from_row(r) for r in rows]
 
     async def scheduled_for_date(self, guild_id: int, kind: PostKind, local_date: str) -> Post | None:
         row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
-            "AND local_date = ?",
+            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' AND local_date = ?",
             (guild_id, kind.value, local_date),
         )
         return post_from_row(row) if row else None

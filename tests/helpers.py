@@ -1,0 +1,47 @@
+"""Small builders shared by tests."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from bot.domain.entities import NewPost, Post, PostKind
+from bot.domain.scoring import Origin
+from tests.conftest import Core
+
+
+async def make_post(
+    core: Core,
+    *,
+    guild_id: int = 1,
+    origin: Origin = Origin.MANUAL,
+    item_id: str = "alpha.q.first",
+    element_id: str = "alpha",
+    correct: int = 1,
+    options: int = 4,
+    opens_at: datetime | None = None,
+    open_for: timedelta | None = timedelta(hours=12),
+    local_date: str | None = None,
+    kind: PostKind = PostKind.QUESTION,
+) -> Post:
+    """Create a post opening now (or at opens_at) and return it."""
+    opens = opens_at or core.clock.now()
+    if origin is Origin.SCHEDULED and local_date is None:
+        local_date = opens.date().isoformat()
+    async with core.db.transaction() as tx:
+        post = await core.posts.create(
+            tx,
+            NewPost(
+                guild_id=guild_id,
+                kind=kind,
+                origin=origin,
+                item_id=item_id,
+                element_id=element_id,
+                correct_option=correct,
+                option_count=options,
+                opens_at=opens,
+                closes_at=opens + open_for if open_for else None,
+                local_date=local_date,
+            ),
+        )
+    assert post is not None
+    return post

@@ -1,0 +1,163 @@
+"""The database file: migrations, WAL, one scheduled post per day, backup and restore."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.domain.entities import NewPost, PostKind
+from bot.domain.scoring import Origin
+from bot.storage.db import Database, DatabaseError, check_database, latest_version, migrations
+from tests.conftest import Core
+from tests.helpers import make_post
+
+
+async def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path) -> None:
+    """Opening a new file creates the schema, records its version, and turns on WAL and foreign keys."""
+    db = await Database.open(tmp_path / "new.sqlite3")
+    try:
+        assert await db.schema_version() == latest_version()
+        assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+        assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+        recorded = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
+        assert [r[1] for r in recorded] == [m.name for m in migrations()]
+    finally:
+        await db.close()
+
+
+async def test_reopening_applies_nothing_twice(tmp_path: Path) -> None:
+    """A second start on the same file keeps the data and the version."""
+    path = tmp_path / "again.sqlite3"
+    db = await Database.open(path)
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO guilds (guild_id, created_at) VALUES (5, 0)")
+    await db.close()
+    db = await Database.open(path)
+    try:
+        assert await db.fetch_all("SELECT guild_id FROM guilds") == [(5,)]
+        assert len(await db.fetch_all("SELECT * FROM schema_migrations")) == len(migrations())
+    finally:
+        await db.close()
+
+
+async def test_failed_transaction_leaves_nothing(core: Core) -> None:
+    """An error inside a transaction rolls back every write in it."""
+    with pytest.raises(RuntimeError):
+        async with core.db.transaction() as tx:
+            await tx.execute("INSERT INTO guilds (guild_id, created_at) VALUES (9, 0)")
+            raise RuntimeError("boom")
+    assert await core.db.fetch_all("SELECT guild_id FROM guilds") == []
+
+
+async def test_a_scheduled_post_exists_once_per_server_kind_and_local_date(core: Core) -> None:
+    """A second scheduled post for the same local date is refused; manual posts are not limited."""
+    first = await make_post(core, origin=Origin.SCHEDULED, local_date="2026-03-02")
+    async with core.db.transaction() as tx:
+        again = await core.posts.create(
+            tx,
+            NewPost(
+                guild_id=1,
+                kind=PostKind.QUESTION,
+                origin=Origin.SCHEDULED,
+                item_id="x",
+                element_id="alpha",
+                correct_option=0,
+                option_count=2,
+                opens_at=core.clock.now(),
+                closes_at=None,
+                local_date="2026-03-02",
+            ),
+        )
+    assert again is None
+    other_kind = await make_post(core, origin=Origin.SCHEDULED, local_date="2026-03-02", kind=PostKind.CHALLENGE)
+    manual = [await make_post(core, origin=Origin.MANUAL) for _ in range(2)]
+    assert len({first.post_id, other_kind.post_id, *(p.post_id for p in manual)}) == 4
+
+
+async def test_due_posts_are_found_for_closing(core: Core) -> None:
+    """Posts whose closing time has passed are listed once until closed."""
+    post = await make_post(core, open_for=timedelta(minutes=10))
+    assert await core.posts.due_to_close(core.clock.now()) == []
+    core.clock.advance(timedelta(minutes=10))
+    assert [p.post_id for p in await core.posts.due_to_close(core.clock.now())] == [post.post_id]
+    assert await core.posts.close(post.post_id, core.clock.now())
+    assert not await core.posts.close(post.post_id, core.clock.now())
+    assert await core.posts.due_to_close(core.clock.now()) == []
+
+
+async def test_backup_while_open_and_restore(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
+) -> None:
+    """A backup taken while the bot has the database open restores every answer."""
+    monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
+    post = await make_post(core, correct=0)
+    for user in range(5):
+        await core.answer_service.record_answer(post.post_id, user, f"L{user}", 0)
+    backup = tmp_path / "backups" / "copy.sqlite3"
+    assert main(["db", "backup", str(backup)]) == 0
+    assert check_database(backup) == latest_version()
+    async with core.db.transaction() as tx:
+        await tx.execute("DELETE FROM answers")
+    assert main(["db", "restore", str(backup)]) == 0
+    out = capsys.readouterr().out
+    assert "the previous database is kept at" in out
+    assert len(await core.answers.for_post(post.post_id)) == 5
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a database at all", "is not an SQLite database"),
+        (None, "is not a revbot database"),
+    ],
+)
+def test_restore_refuses_what_is_not_a_revbot_database(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    content: bytes | None,
+    message: str,
+) -> None:
+    """Restore refuses a file that is not SQLite, or an SQLite file that revbot never migrated."""
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "live.sqlite3"))
+    bad = tmp_path / "bad.sqlite3"
+    if content is None:
+        conn = sqlite3.connect(bad)
+        conn.execute("CREATE TABLE something (x)")
+        conn.commit()
+        conn.close()
+    else:
+        bad.write_bytes(content)
+    assert main(["db", "restore", str(bad)]) == 1
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "live.sqlite3").exists()
+
+
+def test_check_refuses_a_database_from_a_newer_bot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A database migrated by a newer revbot is not restored over this one."""
+    path = tmp_path / "newer.sqlite3"
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    assert main(["db", "migrate"]) == 0
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {latest_version() + 1}")
+    conn.execute("INSERT INTO schema_migrations VALUES (?, 'future.sql', 0)", (latest_version() + 1,))
+    conn.commit()
+    conn.close()
+    with pytest.raises(DatabaseError, match="newer revbot"):
+        check_database(path)
+
+
+def test_migrate_command_reports_what_it_did(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """db migrate creates the file the first time and says it is up to date the second."""
+    monkeypatch.setenv("DATABASE_PATH", str(tmp_path / "data" / "revbot.sqlite3"))
+    assert main(["db", "migrate"]) == 0
+    assert main(["db", "migrate"]) == 0
+    first, second = capsys.readouterr().out.splitlines()
+    assert "applied 0001_initial.sql" in first
+    assert second.endswith(f"already at version {latest_version()}")
