@@ -1,0 +1,76 @@
+"""Personal practice: FSRS decides when each learner sees each question again."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from fsrs import Card, Rating, Scheduler, State
+
+from bot.course.catalog import Catalog
+from bot.domain.clock import Clock, to_ms
+from bot.storage.db import Database
+from bot.storage.practice import PracticeCard, PracticeRepository
+
+log = logging.getLogger(__name__)
+
+ROUND_SIZE = 5
+# One short step rather than FSRS's default two: a multiple-choice question answered right the first
+# time is already known, so it goes straight to days; a wrong one comes back ten minutes later.
+LEARNING_STEPS = (timedelta(minutes=10),)
+RELEARNING_STEPS = (timedelta(minutes=10),)
+
+
+def practice_scheduler() -> Scheduler:
+    """Return the FSRS scheduler practice uses, without fuzzing so the same answers give the same times."""
+    return Scheduler(learning_steps=LEARNING_STEPS, relearning_steps=RELEARNING_STEPS, enable_fuzzing=False)
+
+
+class PracticeService:
+    """Schedules each learner's practice questions with FSRS and picks their next round."""
+
+    def __init__(self, db: Database, repo: PracticeRepository, catalog: Catalog, clock: Clock) -> None:
+        self._db = db
+        self._repo = repo
+        self._catalog = catalog
+        self._clock = clock
+        self._scheduler = practice_scheduler()
+
+    async def record_review(self, user_id: int, item_id: str, correct: bool) -> datetime:
+        """Update the learner's card for a question after an answer; return when it is next due."""
+        self._catalog.question(item_id)  # KeyError for a question the course does not have
+        now = self._clock.now().astimezone(UTC)  # fsrs accepts UTC datetimes only
+        async with self._db.transaction() as tx:
+            stored = await self._repo.get(user_id, item_id, tx)
+            if stored is None:
+                # An explicit id and due time: fsrs would otherwise read the wall clock and sleep 1 ms.
+                card, reviews, lapses = Card(card_id=to_ms(now), due=now), 0, 0
+            else:
+                card, reviews, lapses = Card.from_json(stored.card), stored.reviews, stored.lapses
+            lapsed = not correct and card.state is State.Review  # forgotten after it had been learnt
+            card, _ = self._scheduler.review_card(card, Rating.Good if correct else Rating.Again, now)
+            await self._repo.upsert(
+                tx, PracticeCard(user_id, item_id, card.to_json(), card.due, reviews + 1, lapses + int(lapsed))
+            )
+        log.debug("practice review: user=%s item=%s correct=%s due=%s", user_id, item_id, correct, card.due)
+        return card.due
+
+    async def next_round(self, user_id: int, element_id: str | None = None, size: int = ROUND_SIZE) -> list[str]:
+        """Return question ids for a round: due ones (most overdue first), then new ones, then the soonest due."""
+        if size <= 0:
+            return []
+        pool = self._catalog.question_ids(element_id)  # only questions the course still has
+        chosen = await self._repo.due_item_ids(user_id, self._clock.now(), pool, limit=size)
+        seen = await self._repo.item_ids(user_id, pool)
+        known, taken = set(seen), set(chosen)
+        for item_id in (*(i for i in pool if i not in known), *seen):
+            if len(chosen) >= size:
+                break
+            if item_id not in taken:
+                chosen.append(item_id)
+                taken.add(item_id)
+        return chosen
+
+    async def due_count(self, user_id: int) -> int:
+        """Return how many of the learner's questions are due now."""
+        return await self._repo.count_due(user_id, self._clock.now(), self._catalog.question_ids())

@@ -1,0 +1,118 @@
+"""Personal practice cards: one FSRS card per learner and question, kept as JSON with its due time."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.clock import from_ms, to_ms
+from bot.storage.db import Database, placeholders
+
+_COLUMNS = "user_id, item_id, card, due_at, reviews, lapses"
+
+
+@dataclass(frozen=True, slots=True)
+class PracticeCard:
+    """A learner's stored card for one question; card is the scheduler's own JSON, opaque here."""
+
+    user_id: int
+    item_id: str
+    card: str
+    due_at: datetime
+    reviews: int
+    lapses: int
+
+
+def _card(row: tuple[Any, ...]) -> PracticeCard:
+    return PracticeCard(int(row[0]), str(row[1]), str(row[2]), from_ms(int(row[3])), int(row[4]), int(row[5]))
+
+
+def _only(item_ids: Collection[str] | None) -> tuple[str, list[Any]]:
+    """Return an extra WHERE clause limiting rows to these item ids (none when item_ids is None)."""
+    if item_ids is None:
+        return "", []
+    return f" AND item_id IN ({placeholders(item_ids)})", list(item_ids)
+
+
+class PracticeRepository:
+    """Reads and writes learners' practice cards."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, user_id: int, item_id: str, tx: aiosqlite.Connection | None = None) -> PracticeCard | None:
+        """Return the learner's card for a question, read inside tx when one is given."""
+        sql = f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? AND item_id = ?"
+        params = (user_id, item_id)
+        if tx is None:
+            row = await self._db.fetch_one(sql, params)
+        else:
+            async with tx.execute(sql, params) as cursor:
+                found = await cursor.fetchone()
+            row = tuple(found) if found is not None else None
+        return _card(row) if row is not None else None
+
+    async def upsert(self, tx: aiosqlite.Connection, card: PracticeCard) -> None:
+        """Store a learner's card for a question, replacing the one before."""
+        await tx.execute(
+            f"INSERT INTO practice_cards ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id, item_id) DO UPDATE SET card = excluded.card, due_at = excluded.due_at, "
+            "reviews = excluded.reviews, lapses = excluded.lapses",
+            (card.user_id, card.item_id, card.card, to_ms(card.due_at), card.reviews, card.lapses),
+        )
+
+    async def due_item_ids(
+        self, user_id: int, now: datetime, item_ids: Collection[str] | None = None, limit: int | None = None
+    ) -> list[str]:
+        """Return the ids of the learner's cards due by now, most overdue first, optionally among item_ids."""
+        extra, params = _only(item_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT item_id FROM practice_cards WHERE user_id = ? AND due_at <= ?{extra} "
+            "ORDER BY due_at, item_id LIMIT ?",
+            (user_id, to_ms(now), *params, -1 if limit is None else limit),  # SQLite reads LIMIT -1 as no limit
+        )
+        return [r[0] for r in rows]
+
+    async def count_due(self, user_id: int, now: datetime, item_ids: Collection[str] | None = None) -> int:
+        """Return how many of the learner's cards are due by now, optionally among item_ids."""
+        extra, params = _only(item_ids)
+        row = await self._db.fetch_one(
+            f"SELECT COUNT(*) FROM practice_cards WHERE user_id = ? AND due_at <= ?{extra}",
+            (user_id, to_ms(now), *params),
+        )
+        return int(row[0]) if row else 0
+
+    async def item_ids(self, user_id: int, item_ids: Collection[str] | None = None) -> list[str]:
+        """Return the ids of every question the learner has a card for, soonest due first."""
+        extra, params = _only(item_ids)
+        rows = await self._db.fetch_all(
+            f"SELECT item_id FROM practice_cards WHERE user_id = ?{extra} ORDER BY due_at, item_id",
+            (user_id, *params),
+        )
+        return [r[0] for r in rows]
+
+    async def delete_learner(self, tx: aiosqlite.Connection, user_id: int) -> int:
+        """Delete every card of a learner; return how many there were."""
+        cursor = await tx.execute("DELETE FROM practice_cards WHERE user_id = ?", (user_id,))
+        return cursor.rowcount
+
+    async def export(self, user_id: int) -> list[dict[str, Any]]:
+        """Return the learner's cards as JSON-ready dicts, in question id order."""
+        rows = await self._db.fetch_all(
+            f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? ORDER BY item_id", (user_id,)
+        )
+        return [
+            {
+                "item_id": c.item_id,
+                "due_at": c.due_at.isoformat(),
+                "reviews": c.reviews,
+                "lapses": c.lapses,
+                "card": json.loads(c.card),
+            }
+            for c in map(_card, rows)
+        ]

@@ -1,0 +1,179 @@
+"""Personal practice: wrong answers come back soon, mastered ones rarely, and rounds put due questions first."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.course.catalog import Catalog
+from bot.course.loader import load_catalog
+from bot.domain.clock import FixedClock
+from bot.services.practice import PracticeService
+from bot.storage.db import Database
+from bot.storage.practice import PracticeRepository
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+LEARNER, OTHER = 42, 43
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(CONTENT)
+
+
+@pytest.fixture
+def practice(db: Database, clock: FixedClock, catalog: Catalog) -> PracticeService:
+    return PracticeService(db, PracticeRepository(db), catalog, clock)
+
+
+def first_element(catalog: Catalog) -> tuple[str, tuple[str, ...]]:
+    element = next(catalog.elements()).id
+    return element, catalog.question_ids(element)
+
+
+async def test_wrong_answer_comes_back_soon_and_right_one_later(
+    practice: PracticeService, clock: FixedClock, catalog: Catalog
+) -> None:
+    """A question answered wrongly is due again within a day; one answered rightly waits longer."""
+    _, pool = first_element(catalog)
+    now = clock.now()
+    wrong_due = await practice.record_review(LEARNER, pool[0], correct=False)
+    right_due = await practice.record_review(LEARNER, pool[1], correct=True)
+    assert now < wrong_due <= now + timedelta(days=1)
+    assert right_due >= now + timedelta(days=1)
+    assert right_due > wrong_due
+
+
+async def test_mastered_question_is_due_rarely(practice: PracticeService, clock: FixedClock, catalog: Catalog) -> None:
+    """After several right answers in a row, a question is not seen again for months."""
+    _, pool = first_element(catalog)
+    intervals = []
+    for _ in range(5):
+        due = await practice.record_review(LEARNER, pool[0], correct=True)
+        intervals.append(due - clock.now())
+        clock.set(due)
+    assert intervals == sorted(intervals) and intervals[0] < intervals[-1]
+    assert intervals[-1] >= timedelta(days=60)
+
+
+async def test_forgetting_a_mastered_question_brings_it_back_soon(
+    practice: PracticeService, db: Database, clock: FixedClock, catalog: Catalog
+) -> None:
+    """Getting a well-known question wrong brings it back within a day and counts as a lapse."""
+    _, pool = first_element(catalog)
+    for _ in range(3):
+        clock.set(await practice.record_review(LEARNER, pool[0], correct=True))
+    due = await practice.record_review(LEARNER, pool[0], correct=False)
+    assert due <= clock.now() + timedelta(days=1)
+    stored = await PracticeRepository(db).get(LEARNER, pool[0])
+    assert stored is not None and (stored.reviews, stored.lapses) == (4, 1)
+
+
+async def test_round_puts_due_questions_first_then_new_ones(
+    practice: PracticeService, clock: FixedClock, catalog: Catalog
+) -> None:
+    """A round starts with what is due, most overdue first, then questions never seen, in course order."""
+    element, pool = first_element(catalog)
+    # The more overdue one sorts last by id, so only ordering by due time puts it first.
+    older, newer = sorted([pool[3], pool[5]], reverse=True)
+    await practice.record_review(LEARNER, older, correct=False)
+    clock.advance(timedelta(minutes=5))
+    await practice.record_review(LEARNER, newer, correct=False)
+    await practice.record_review(LEARNER, pool[0], correct=True)
+    clock.advance(timedelta(hours=1))
+    unseen = [i for i in pool if i not in {pool[0], older, newer}]
+    assert await practice.next_round(LEARNER, element, size=5) == [older, newer, *unseen[:3]]
+    assert await practice.due_count(LEARNER) == 2
+
+
+async def test_round_falls_back_to_the_soonest_due(
+    practice: PracticeService, clock: FixedClock, catalog: Catalog
+) -> None:
+    """With nothing due and nothing new left, a round offers the questions due soonest."""
+    element, pool = first_element(catalog)
+    for item_id in reversed(pool):
+        await practice.record_review(LEARNER, item_id, correct=True)
+        clock.advance(timedelta(minutes=1))
+    assert await practice.due_count(LEARNER) == 0
+    assert await practice.next_round(LEARNER, element, size=3) == [pool[-1], pool[-2], pool[-3]]
+
+
+async def test_round_respects_element_and_size_without_duplicates(
+    practice: PracticeService, clock: FixedClock, catalog: Catalog
+) -> None:
+    """A round keeps to the chosen topic and length and never shows a question twice."""
+    element, pool = first_element(catalog)
+    elsewhere = next(i for i in catalog.question_ids() if i not in pool)
+    await practice.record_review(LEARNER, elsewhere, correct=False)
+    clock.advance(timedelta(minutes=1))
+    await practice.record_review(LEARNER, pool[1], correct=False)
+    await practice.record_review(LEARNER, pool[2], correct=True)
+    clock.advance(timedelta(hours=1))
+
+    short = await practice.next_round(LEARNER, element, size=3)
+    assert len(short) == 3 and short[0] == pool[1] and set(short) <= set(pool)
+
+    whole = await practice.next_round(LEARNER, element, size=len(pool) + 10)
+    assert len(whole) == len(set(whole)) == len(pool) and set(whole) == set(pool)
+    assert whole[0] == pool[1] and whole[-1] == pool[2]
+
+    everything = await practice.next_round(LEARNER, size=4)
+    assert everything[:2] == [elsewhere, pool[1]] and len(everything) == len(set(everything)) == 4
+    assert await practice.next_round(LEARNER, element, size=0) == []
+
+
+async def test_cards_survive_a_restart(tmp_path: Path, clock: FixedClock, catalog: Catalog) -> None:
+    """Practice history is still there after the bot closes and reopens its database."""
+    path = tmp_path / "restart.sqlite3"
+    _, pool = first_element(catalog)
+    db = await Database.open(path)
+    try:
+        due = await PracticeService(db, PracticeRepository(db), catalog, clock).record_review(
+            LEARNER, pool[4], correct=False
+        )
+    finally:
+        await db.close()
+
+    clock.set(due)
+    db = await Database.open(path)
+    try:
+        repo = PracticeRepository(db)
+        practice = PracticeService(db, repo, catalog, clock)
+        assert await practice.due_count(LEARNER) == 1
+        assert (await practice.next_round(LEARNER, size=1)) == [pool[4]]
+        await practice.record_review(LEARNER, pool[4], correct=True)
+        stored = await repo.get(LEARNER, pool[4])
+        assert stored is not None and stored.reviews == 2
+    finally:
+        await db.close()
+
+
+async def test_learners_have_their_own_cards(
+    practice: PracticeService, db: Database, clock: FixedClock, catalog: Catalog
+) -> None:
+    """One learner's mistakes do not change another learner's practice."""
+    element, pool = first_element(catalog)
+    await practice.record_review(LEARNER, pool[2], correct=False)
+    await practice.record_review(OTHER, pool[2], correct=True)
+    clock.advance(timedelta(hours=1))
+    assert await practice.due_count(LEARNER) == 1
+    assert await practice.due_count(OTHER) == 0
+    assert (await practice.next_round(LEARNER, element, size=2))[0] == pool[2]
+    assert await practice.next_round(OTHER, element, size=2) == [pool[0], pool[1]]
+
+    repo = PracticeRepository(db)
+    async with db.transaction() as tx:
+        assert await repo.delete_learner(tx, LEARNER) == 1
+    assert await repo.export(LEARNER) == []
+    [exported] = await repo.export(OTHER)
+    assert (exported["item_id"], exported["reviews"], exported["lapses"]) == (pool[2], 1, 0)
+    assert exported["card"]["last_review"] is not None
+
+
+async def test_unknown_question_is_refused(practice: PracticeService, db: Database) -> None:
+    """Practising a question the course does not have stores nothing."""
+    with pytest.raises(KeyError):
+        await practice.record_review(LEARNER, "no.such.question", correct=True)
+    assert await PracticeRepository(db).export(LEARNER) == []
