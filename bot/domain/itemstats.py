@@ -40,7 +40,7 @@ def item_stats(
     attempts = len(responses)
     facility = sum(r.correct for r in responses) / attempts if attempts else None
     wrong = [(n, i) for i, n in enumerate(counts) if i != correct_option and n > 0]
-    most_wrong = max(wrong)[1] if wrong else None
+    most_wrong = min(wrong, key=lambda pair: (-pair[0], pair[1]))[1] if wrong else None  # ties: first letter
     return ItemStats(item_id, attempts, facility, tuple(counts), _discrimination(responses, learner_scores), most_wrong)
 
 
