@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="revbot", description="A Discord revision bot and its tools.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
+    run = commands.add_parser("run", help="start the bot (needs DISCORD_TOKEN)")
+    run.set_defaults(handler=_run)
+
     content = commands.add_parser("content", help="check, measure and try out course content")
     content_commands = content.add_subparsers(title="content commands", metavar="ACTION")
 
@@ -67,6 +70,22 @@ def _parser() -> argparse.ArgumentParser:
     restore.add_argument("path", type=Path, help="the backup to restore")
     restore.set_defaults(handler=_db_restore)
     return parser
+
+
+NO_TOKEN = (  # noqa: S105 - help text, not a secret
+    "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
+    "add a bot, copy its token, then run: DISCORD_TOKEN=... revbot run (or put it in a .env file)."
+)
+
+
+def _run(_args: argparse.Namespace) -> int:
+    settings = Settings()
+    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+        print(NO_TOKEN, file=sys.stderr)
+        return EXIT_USAGE
+    from bot.runner import run_bot  # imported here so content and db commands start fast
+
+    return run_bot(settings)
 
 
 def _content_path(parser: argparse.ArgumentParser) -> None:

@@ -17,6 +17,9 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=Path("content"), description="Folder with the course content.")
     data_dir: Path = Field(default=Path("data"), description="Folder for the database and caches.")
     database_path: Path | None = Field(default=None, description="SQLite file (default: DATA_DIR/revbot.sqlite3).")
+    dev_guild_id: int | None = Field(default=None, description="Sync commands to this server only (instant).")
+    discord_api_base_url: str = Field(default="https://discord.com/api/v10", description="Discord's REST API.")
+    discord_gateway_url: str = Field(default="wss://gateway.discord.gg", description="Discord's gateway.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
 
     @property

@@ -93,6 +93,11 @@ class PostRepository:
                 "UPDATE posts SET channel_id = ?, message_id = ? WHERE post_id = ?", (channel_id, message_id, post_id)
             )
 
+    async def delete(self, post_id: int) -> None:
+        """Remove a post that never reached its channel (its answers go with it)."""
+        async with self._db.transaction() as tx:
+            await tx.execute("DELETE FROM posts WHERE post_id = ?", (post_id,))
+
     async def close(self, post_id: int, when: datetime) -> bool:
         """Close an open post; return False if it was already closed."""
         async with self._db.transaction() as tx:

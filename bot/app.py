@@ -1,0 +1,91 @@
+"""The bot: wires the database, content, cogs, buttons and scheduler in setup_hook."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.course.loader import load_catalog
+from bot.delivery import Delivery
+from bot.domain.clock import Clock, SystemClock
+from bot.scheduling import Scheduler
+from bot.services.container import Services, build_services
+from bot.settings import Settings
+from bot.storage.db import Database
+from bot.ui.errors import install_error_handler
+from bot.ui.questions import AnswerButton
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.setup", "cogs.post")
+
+
+def intents() -> discord.Intents:
+    """Return the intents the bot needs: guilds only (channels and roles); nothing privileged."""
+    return discord.Intents(guilds=True)
+
+
+class RevisionBot(commands.Bot):
+    """A revision bot for one or more study servers."""
+
+    def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,
+        )
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        self.scheduler = Scheduler()
+        self.delivery = Delivery(self)
+        self._services: Services | None = None
+        self._db: Database | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the bot has not finished starting")
+        return self._services
+
+    async def setup_hook(self) -> None:
+        """Open the database, load content, add cogs and buttons, start the scheduler, sync commands."""
+        settings = self.settings
+        self._db = await Database.open(settings.database_file)
+        catalog = await asyncio.to_thread(load_catalog, settings.content_dir, settings.cache_dir)
+        log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
+        self._services = build_services(self._db, catalog, self.clock)
+        install_error_handler(self.tree)
+        self.add_dynamic_items(AnswerButton)
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        self.scheduler.start()
+        await self.delivery.start()
+        await self._sync_commands()
+
+    async def _sync_commands(self) -> None:
+        guild_id = self.settings.dev_guild_id
+        if guild_id:
+            guild = discord.Object(guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to development server %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global commands", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("ready as %s servers=%d", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Stop the scheduler, then Discord, then the database."""
+        self.scheduler.shutdown()
+        await super().close()
+        if self._db is not None:
+            await self._db.close()
+            self._db = None

@@ -1,0 +1,162 @@
+"""Posting to channels and closing posts: the scheduler's jobs, and tutors' posts made by hand.
+
+Failures of one server (deleted channel, missing permission, Discord errors) are logged and recorded
+on that server's schedule; they never stop other servers or the bot.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
+from bot.services.posting import NothingToPost, OpenedPost
+from bot.ui.questions import answer_view, closed_question_embed, question_embed
+
+if TYPE_CHECKING:
+    from bot.app import RevisionBot
+
+log = logging.getLogger(__name__)
+
+CATCH_UP_DELAY = timedelta(seconds=2)
+
+
+class PostFailed(Exception):
+    """A post could not be sent; the message says why in words a tutor understands."""
+
+
+class Delivery:
+    """Sends posts for the scheduler and tutors, and closes them on time."""
+
+    def __init__(self, bot: RevisionBot) -> None:
+        self._bot = bot
+
+    @property
+    def _services(self):  # noqa: ANN202 - the bot's Services, typed there
+        return self._bot.services
+
+    async def start(self) -> None:
+        """Rebuild every job from the database, close overdue posts and catch up missed ones."""
+        services = self._services
+        now = services.clock.now()
+        for post in await services.posting.open_posts():
+            if post.closes_at is not None and post.closes_at <= now:
+                await self.close_post(post.post_id)
+            elif post.closes_at is not None:
+                self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
+        due = {(d.schedule.guild_id, d.schedule.kind) for d in await services.posting.due_now()}
+        for schedule, settings in await services.guilds.enabled_schedules():
+            if (schedule.guild_id, schedule.kind) in due:
+                log.info("catching up missed post guild=%s kind=%s", schedule.guild_id, schedule.kind.value)
+                self._bot.scheduler.schedule_slot(settings, schedule.kind, now + CATCH_UP_DELAY, self.run_slot)
+            else:
+                self.schedule_next(schedule, settings)
+
+    def schedule_next(self, schedule: Schedule, settings: GuildSettings) -> None:
+        """Schedule the schedule's next slot after now (or remove it when disabled)."""
+        if not schedule.enabled:
+            self._bot.scheduler.remove_slot(schedule.guild_id, schedule.kind)
+            return
+        run_at = self._services.posting.next_slot(schedule, settings)
+        if run_at is not None:
+            self._bot.scheduler.schedule_slot(settings, schedule.kind, run_at, self.run_slot)
+
+    async def run_slot(self, guild_id: int, kind_value: str) -> None:
+        """Post today's scheduled item for a server, then schedule the next slot."""
+        kind = ScheduleKind(kind_value)
+        services = self._services
+        schedule = await services.guilds.schedule(guild_id, kind)
+        settings = await services.guilds.get(guild_id)
+        if schedule is None or not schedule.enabled:
+            return
+        try:
+            opened = await services.posting.open_scheduled(schedule, settings)
+            if opened is None:
+                log.info("already posted today guild=%s kind=%s", guild_id, kind.value)
+            else:
+                await self._send(opened, schedule.channel_id, schedule.role_id)
+                await services.guilds.record_error(guild_id, kind, None, services.clock.now())
+        except (PostFailed, NothingToPost) as exc:
+            log.warning("scheduled post failed guild=%s kind=%s error=%s", guild_id, kind.value, exc)
+            await services.guilds.record_error(guild_id, kind, str(exc), services.clock.now())
+        except Exception as exc:
+            log.exception("scheduled post crashed guild=%s kind=%s", guild_id, kind.value)
+            await services.guilds.record_error(
+                guild_id, kind, f"Unexpected error: {type(exc).__name__}", services.clock.now()
+            )
+        finally:
+            self.schedule_next(schedule, settings)
+
+    async def post_now(
+        self,
+        guild_id: int,
+        channel_id: int,
+        kind: PostKind,
+        element_id: str | None,
+        close_after_minutes: int,
+        seed: int | str,
+    ) -> OpenedPost:
+        """Post an item now for a tutor (raises PostFailed or NothingToPost)."""
+        opened = await self._services.posting.open_manual(
+            guild_id, channel_id, kind, element_id, close_after_minutes, seed
+        )
+        await self._send(opened, channel_id, None)
+        return opened
+
+    async def _send(self, opened: OpenedPost, channel_id: int, role_id: int | None) -> None:
+        """Send a post's message; forget the post if Discord refuses it."""
+        services, post = self._services, opened.post
+        try:
+            channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
+            if not isinstance(channel, discord.abc.Messageable):
+                raise PostFailed(f"channel {channel_id} cannot hold messages")
+            content = f"<@&{role_id}>" if role_id else None
+            mentions = discord.AllowedMentions(
+                everyone=False, users=False, roles=[discord.Object(role_id)] if role_id else False
+            )
+            message = await channel.send(
+                content=content,
+                embed=question_embed(post, opened.item),  # type: ignore[arg-type]
+                view=answer_view(post, opened.item),
+                allowed_mentions=mentions,
+            )
+        except discord.Forbidden as exc:
+            await services.posting.discard(post.post_id)
+            raise PostFailed(
+                f"Missing permission to post in <#{channel_id}> (View Channel, Send Messages "
+                "and Embed Links are needed)."
+            ) from exc
+        except discord.NotFound as exc:
+            await services.posting.discard(post.post_id)
+            raise PostFailed(f"Channel {channel_id} no longer exists. Choose another with /setup daily.") from exc
+        except discord.HTTPException as exc:
+            await services.posting.discard(post.post_id)
+            raise PostFailed(f"Discord refused the post ({exc.status}). It will be tried at the next slot.") from exc
+        await services.posting.attach_message(post.post_id, message.channel.id, message.id)
+        log.info("posted guild=%s post=%s item=%s message=%s", post.guild_id, post.post_id, post.item_id, message.id)
+        if post.closes_at is not None:
+            self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
+
+    async def close_post(self, post_id: int) -> None:
+        """Close a post and edit its message to reveal the answer."""
+        services = self._services
+        try:
+            closed = await services.posting.close(post_id)
+            if closed is None or closed.post.message_id is None or closed.post.channel_id is None:
+                return
+            if closed.post.kind is not PostKind.QUESTION:
+                return
+            located = closed.item
+            view = answer_view(closed.post, located, disabled=True)  # type: ignore[arg-type]
+            channel = self._bot.get_partial_messageable(closed.post.channel_id)
+            await channel.get_partial_message(closed.post.message_id).edit(
+                embed=closed_question_embed(closed), view=view, allowed_mentions=discord.AllowedMentions.none()
+            )
+            log.info("closed post=%s answers=%s", post_id, closed.answers)
+        except discord.HTTPException as exc:
+            log.warning("could not edit closed post=%s error=%s", post_id, exc)
+        except Exception:
+            log.exception("closing crashed post=%s", post_id)

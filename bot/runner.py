@@ -1,0 +1,56 @@
+"""Start the bot process: logging, Discord endpoints, signals, clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+import yarl
+
+from bot.app import RevisionBot
+from bot.logging_setup import configure_logging
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def point_at_discord(settings: Settings) -> None:
+    """Use the configured REST and gateway URLs (Discord's own by default, or a proxy)."""
+    discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def serve(bot: RevisionBot, token: str) -> None:
+    """Run the bot until it is closed or the process gets SIGTERM or SIGINT."""
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):  # not available on every platform
+            loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
+    async with bot:
+        await bot.start(token)
+
+
+def _stop(bot: RevisionBot, sig: signal.Signals) -> None:
+    log.info("received %s, shutting down", sig.name)
+    asyncio.get_running_loop().create_task(bot.close())
+
+
+def run_bot(settings: Settings) -> int:
+    """Run the bot; return the process exit code."""
+    assert settings.discord_token is not None  # checked by the caller  # noqa: S101
+    token = settings.discord_token.get_secret_value().strip()
+    configure_logging(settings.log_level, (token,))
+    point_at_discord(settings)
+    bot = RevisionBot(settings)
+    try:
+        asyncio.run(serve(bot, token))
+    except discord.LoginFailure:
+        log.error("Discord rejected the token. Check DISCORD_TOKEN: copy it again from the Developer Portal.")
+        return 1
+    except discord.PrivilegedIntentsRequired:
+        log.error("Discord refused the intents this bot asked for.")
+        return 1
+    return 0

@@ -1,0 +1,53 @@
+"""Wire storage and services together once; the bot and the tests use the same wiring."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.course.catalog import Catalog
+from bot.domain.clock import Clock
+from bot.services.answers import AnswerService
+from bot.services.leaderboards import LeaderboardService
+from bot.services.posting import PostingService
+from bot.services.practice import PracticeService
+from bot.services.selection import SelectionService
+from bot.storage.answers import AnswerRepository
+from bot.storage.boards import BoardRepository
+from bot.storage.db import Database
+from bot.storage.guilds import GuildRepository
+from bot.storage.posts import PostRepository
+from bot.storage.practice import PracticeRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Everything the Discord layer calls."""
+
+    db: Database
+    catalog: Catalog
+    clock: Clock
+    guilds: GuildRepository
+    posts: PostRepository
+    answers: AnswerService
+    leaderboards: LeaderboardService
+    posting: PostingService
+    selection: SelectionService
+    practice: PracticeService
+
+
+def build_services(db: Database, catalog: Catalog, clock: Clock) -> Services:
+    """Return the services over one database and catalog."""
+    guilds, posts, answers = GuildRepository(db), PostRepository(db), AnswerRepository(db)
+    selection = SelectionService(catalog, posts)
+    return Services(
+        db=db,
+        catalog=catalog,
+        clock=clock,
+        guilds=guilds,
+        posts=posts,
+        answers=AnswerService(db, posts, answers, guilds, clock),
+        leaderboards=LeaderboardService(BoardRepository(db), guilds, posts, answers, clock),
+        posting=PostingService(db, catalog, posts, answers, guilds, selection, clock),
+        selection=selection,
+        practice=PracticeService(db, PracticeRepository(db), catalog, clock),
+    )

@@ -1,0 +1,211 @@
+"""Opening and closing posts: scheduled once per local day, by hand whenever a tutor asks."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.course.catalog import Catalog, Located
+from bot.course.models import Challenge, Question
+from bot.domain.clock import Clock
+from bot.domain.entities import GuildSettings, NewPost, Post, PostKind, Schedule, ScheduleKind
+from bot.domain.scoring import Origin
+from bot.domain.slots import next_slot, slot_today
+from bot.services.selection import SelectionService
+from bot.storage.answers import AnswerRepository
+from bot.storage.db import Database
+from bot.storage.guilds import GuildRepository
+from bot.storage.posts import PostRepository
+
+log = logging.getLogger(__name__)
+
+POST_KIND = {ScheduleKind.DAILY: PostKind.QUESTION, ScheduleKind.SPOT: PostKind.CHALLENGE}
+
+
+class NothingToPost(Exception):
+    """There is no question or challenge to post (e.g. an element with none)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedPost:
+    """A post just created, with the item it shows."""
+
+    post: Post
+    item: Located[Question] | Located[Challenge]
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedPost:
+    """A post after closing: the item, the answer and how learners chose."""
+
+    post: Post
+    item: Located[Question] | Located[Challenge]
+    choice_counts: tuple[int, ...]
+
+    @property
+    def answers(self) -> int:
+        return sum(self.choice_counts)
+
+
+@dataclass(frozen=True, slots=True)
+class DueSlot:
+    """A schedule whose post for today should go out now."""
+
+    schedule: Schedule
+    settings: GuildSettings
+    slot: datetime
+
+
+class PostingService:
+    """Creates posts for servers and closes them."""
+
+    def __init__(
+        self,
+        db: Database,
+        catalog: Catalog,
+        posts: PostRepository,
+        answers: AnswerRepository,
+        guilds: GuildRepository,
+        selection: SelectionService,
+        clock: Clock,
+    ) -> None:
+        self._db = db
+        self._catalog = catalog
+        self._posts = posts
+        self._answers = answers
+        self._guilds = guilds
+        self._selection = selection
+        self._clock = clock
+
+    def item(self, post: Post) -> Located[Question] | Located[Challenge]:
+        """Return the question or challenge a post shows."""
+        if post.kind is PostKind.QUESTION:
+            return self._catalog.question(post.item_id)
+        return self._catalog.challenge(post.item_id)
+
+    async def open_scheduled(self, schedule: Schedule, settings: GuildSettings) -> OpenedPost | None:
+        """Create today's scheduled post; None if the server already has it for this local date."""
+        now = self._clock.now()
+        local_date = now.astimezone(settings.zone).date().isoformat()
+        kind = POST_KIND[schedule.kind]
+        if await self._posts.scheduled_for_date(schedule.guild_id, kind, local_date) is not None:
+            return None
+        seed = f"{schedule.guild_id}:{kind.value}:{local_date}"
+        item_id = await self._selection.next_item(schedule.guild_id, kind, seed)
+        if item_id is None:
+            raise NothingToPost("the course has nothing of this kind to post")
+        return await self._create(
+            NewPost(
+                guild_id=schedule.guild_id,
+                kind=kind,
+                origin=Origin.SCHEDULED,
+                item_id=item_id,
+                element_id="",
+                correct_option=0,
+                option_count=2,
+                opens_at=now,
+                closes_at=now + timedelta(minutes=schedule.close_after_minutes),
+                channel_id=schedule.channel_id,
+                local_date=local_date,
+            )
+        )
+
+    async def open_manual(
+        self,
+        guild_id: int,
+        channel_id: int,
+        kind: PostKind,
+        element_id: str | None,
+        close_after_minutes: int,
+        seed: int | str,
+    ) -> OpenedPost:
+        """Create a post a tutor asked for now; it does not count as the scheduled one."""
+        now = self._clock.now()
+        item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
+        if item_id is None:
+            raise NothingToPost("that element has nothing of this kind to post")
+        opened = await self._create(
+            NewPost(
+                guild_id=guild_id,
+                kind=kind,
+                origin=Origin.MANUAL,
+                item_id=item_id,
+                element_id="",
+                correct_option=0,
+                option_count=2,
+                opens_at=now,
+                closes_at=now + timedelta(minutes=close_after_minutes),
+                channel_id=channel_id,
+            )
+        )
+        if opened is None:  # pragma: no cover - only scheduled posts are limited to one a day
+            raise RuntimeError("a manual post was refused as a duplicate")
+        return opened
+
+    async def _create(self, new: NewPost) -> OpenedPost | None:
+        located = (
+            self._catalog.question(new.item_id)
+            if new.kind is PostKind.QUESTION
+            else self._catalog.challenge(new.item_id)
+        )
+        item = located.item
+        correct, count = (
+            (item.correct_index, len(item.choices)) if isinstance(item, Question) else (item.mistake, len(item.options))
+        )
+        filled = NewPost(
+            **{
+                **{f: getattr(new, f) for f in new.__dataclass_fields__},
+                "element_id": located.element.id,
+                "correct_option": correct,
+                "option_count": count,
+            }
+        )
+        async with self._db.transaction() as tx:
+            post = await self._posts.create(tx, filled)
+        return OpenedPost(post, located) if post is not None else None
+
+    async def attach_message(self, post_id: int, channel_id: int, message_id: int) -> None:
+        await self._posts.set_message(post_id, channel_id, message_id)
+
+    async def discard(self, post_id: int) -> None:
+        """Forget a post whose message could not be sent."""
+        await self._posts.delete(post_id)
+
+    async def close(self, post_id: int) -> ClosedPost | None:
+        """Close a post now; None if it was already closed or does not exist."""
+        if not await self._posts.close(post_id, self._clock.now()):
+            return None
+        return await self.summary(post_id)
+
+    async def summary(self, post_id: int) -> ClosedPost | None:
+        post = await self._posts.get(post_id)
+        if post is None:
+            return None
+        counts = await self._answers.choice_counts(post_id)
+        return ClosedPost(post, self.item(post), tuple(counts.get(i, 0) for i in range(post.option_count)))
+
+    async def due_now(self) -> list[DueSlot]:
+        """Return schedules whose slot today has passed, not yet posted, and still before closing time."""
+        now = self._clock.now()
+        due = []
+        for schedule, settings in await self._guilds.enabled_schedules():
+            if schedule.kind not in POST_KIND:
+                continue
+            slot = slot_today(schedule.local_time, schedule.weekdays, settings.zone, now)
+            if slot is None or not slot <= now < slot + timedelta(minutes=schedule.close_after_minutes):
+                continue
+            local_date = now.astimezone(settings.zone).date().isoformat()
+            if await self._posts.scheduled_for_date(schedule.guild_id, POST_KIND[schedule.kind], local_date) is None:
+                due.append(DueSlot(schedule, settings, slot))
+        return due
+
+    def next_slot(self, schedule: Schedule, settings: GuildSettings) -> datetime | None:
+        """Return when the schedule next fires after now."""
+        return next_slot(schedule.local_time, schedule.weekdays, settings.zone, self._clock.now())
+
+    async def open_posts(self) -> list[Post]:
+        return await self._posts.open_posts()
+
+    async def latest(self, guild_id: int, kind: PostKind) -> Post | None:
+        return await self._posts.latest(guild_id, kind)

@@ -1,0 +1,49 @@
+"""Who may do what: tutors are members with Manage Server or the server's tutor role."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+
+from bot.ui.errors import NotTutor
+
+if TYPE_CHECKING:
+    from bot.app import RevisionBot
+
+
+async def is_tutor(interaction: discord.Interaction[RevisionBot]) -> bool:
+    """Return whether the user may run tutor commands in this server."""
+    member = interaction.user
+    if interaction.guild_id is None or not isinstance(member, discord.Member):
+        return False
+    if member.guild_permissions.manage_guild:
+        return True
+    settings = await interaction.client.services.guilds.get(interaction.guild_id)
+    return settings.tutor_role_id is not None and any(r.id == settings.tutor_role_id for r in member.roles)
+
+
+def tutor_only() -> Any:
+    """A check that refuses anyone who is not a tutor, even if Discord showed them the command."""
+
+    async def predicate(interaction: discord.Interaction[RevisionBot]) -> bool:
+        if not await is_tutor(interaction):
+            raise NotTutor
+        return True
+
+    return app_commands.check(predicate)
+
+
+def guild_id_of(interaction: discord.Interaction[Any]) -> int:
+    """Return the server the command was used in (commands that need one are guild-only)."""
+    if interaction.guild_id is None:
+        raise app_commands.NoPrivateMessage
+    return interaction.guild_id
+
+
+def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
+    """Return the server object the command was used in."""
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage
+    return interaction.guild

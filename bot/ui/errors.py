@@ -1,0 +1,74 @@
+"""One error handler for slash commands: clear private messages for people, context for the log."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger(__name__)
+
+APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
+
+
+class UserFacingError(app_commands.AppCommandError):
+    """An error whose message is meant for the person who ran the command."""
+
+
+class NotTutor(app_commands.CheckFailure):
+    """The command is for tutors and admins only."""
+
+
+async def reply_privately(interaction: discord.Interaction[Any], text: str) -> None:
+    """Send a private reply, whether or not the interaction was already answered."""
+    try:
+        if interaction.response.is_done():
+            await interaction.followup.send(text, ephemeral=True)
+        else:
+            await interaction.response.send_message(text, ephemeral=True)
+    except discord.HTTPException as exc:  # the interaction may have expired; nothing more to do
+        log.warning("could not send error reply interaction=%s error=%s", interaction.id, exc)
+
+
+def message_for(error: app_commands.AppCommandError) -> str | None:
+    """Return the message for an expected error, or None for an unexpected one."""
+    if isinstance(error, UserFacingError):
+        return str(error)
+    if isinstance(error, NotTutor):
+        return "Only tutors and admins can do that: you need Manage Server or the server's tutor role."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works in a server, not in direct messages."
+    if isinstance(error, app_commands.MissingPermissions):
+        return "You need the Manage Server permission for that."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(p.replace("_", " ").title() for p in error.missing_permissions)
+        return f"I am missing permissions here: {missing}."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.TransformerError):
+        return f"{error.value!r} is not a valid {error.type.name.lower().replace('_', ' ')}."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You cannot use this command here."
+    return None
+
+
+def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
+    """Answer every failed command privately; log the unexpected ones with their context."""
+
+    @tree.error
+    async def on_app_command_error(interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
+        text = message_for(error)
+        if text is None:
+            original = getattr(error, "original", error)
+            command = interaction.command.qualified_name if interaction.command else "?"
+            log.error(
+                "command failed command=%s guild=%s user=%s",
+                command,
+                interaction.guild_id,
+                interaction.user.id,
+                exc_info=original,
+            )
+            text = APOLOGY
+        await reply_privately(interaction, text)

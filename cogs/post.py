@@ -1,0 +1,76 @@
+"""/post: a tutor posts a question now, outside the schedule."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.delivery import PostFailed
+from bot.domain.entities import PostKind
+from bot.services.posting import NothingToPost
+from bot.ui.checks import guild_id_of, tutor_only
+from bot.ui.choices import element_autocomplete
+from bot.ui.errors import UserFacingError
+from bot.ui.text import timestamp
+
+if TYPE_CHECKING:
+    from bot.app import RevisionBot
+
+log = logging.getLogger(__name__)
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Post(commands.GroupCog, group_name="post", group_description="Post a question now (tutors)"):
+    """Posts made by hand."""
+
+    def __init__(self, bot: RevisionBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="question", description="Post a quiz question in this channel now")
+    @app_commands.describe(
+        element="Only from this element (default: any)", close_after="Hours it stays open for answers (default 1)"
+    )
+    @app_commands.autocomplete(element=element_autocomplete)
+    @tutor_only()
+    async def question(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        element: str | None = None,
+        close_after: app_commands.Range[int, 1, 168] = 1,
+    ) -> None:
+        """Post a question from the server's selection now."""
+        guild_id = guild_id_of(interaction)
+        if interaction.channel_id is None:
+            raise UserFacingError("Use this command in the channel where the question should go.")
+        catalog = self.bot.services.catalog
+        if element is not None and not catalog.has_element(element):
+            known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
+            raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            opened = await self.bot.delivery.post_now(
+                guild_id,
+                interaction.channel_id,
+                PostKind.QUESTION,
+                element,
+                close_after * 60,
+                seed=interaction.id,
+            )
+        except (PostFailed, NothingToPost) as exc:
+            raise UserFacingError(str(exc)) from None
+        closes = opened.post.closes_at
+        await interaction.followup.send(
+            f"Posted a question from {opened.item.element.title}."
+            + (f" It closes {timestamp(closes)}." if closes else ""),
+            ephemeral=True,
+        )
+
+
+async def setup(bot: RevisionBot) -> None:
+    await bot.add_cog(Post(bot))

@@ -1,0 +1,220 @@
+"""/setup: where and when the bot posts, and who the tutors are (Manage Server or the tutor role)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind, Weekdays
+from bot.domain.slots import describe_weekdays, parse_local_time, parse_weekdays
+from bot.ui.checks import guild_id_of, guild_of, tutor_only
+from bot.ui.choices import days_autocomplete, timezone_autocomplete
+from bot.ui.errors import UserFacingError
+from bot.ui.text import timestamp
+
+if TYPE_CHECKING:
+    from bot.app import RevisionBot
+
+log = logging.getLogger(__name__)
+
+NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+WEEK_STARTS = [app_commands.Choice(name=n, value=v) for n, v in (("Monday", 0), ("Sunday", 6), ("Saturday", 5))]
+KIND_CHOICES = [app_commands.Choice(name="daily question", value="daily")]
+
+
+def zone_or_error(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UserFacingError(
+            f"{name!r} is not a timezone I know. Start typing a place and pick from the list, e.g. Europe/London."
+        ) from None
+
+
+def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
+    perms = channel.permissions_for(me)
+    return [p.replace("_", " ").title() for p in NEEDED_PERMISSIONS if not getattr(perms, p)]
+
+
+@app_commands.guild_only()
+@app_commands.default_permissions(manage_guild=True)
+class Setup(commands.GroupCog, group_name="setup", group_description="Set up the bot for this server (tutors)"):
+    """Server settings for tutors and admins."""
+
+    def __init__(self, bot: RevisionBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    @app_commands.command(name="daily", description="Choose when and where the daily question is posted")
+    @app_commands.describe(
+        channel="Channel to post the question in",
+        time="Local time to post, 24-hour clock, e.g. 09:00",
+        timezone="Your server's timezone, e.g. Europe/London",
+        days="Which days: every day, weekdays, weekends, or e.g. mon, wed, fri (default: every day)",
+        role="A study role to ping when the question is posted (optional)",
+        close_after="Hours the question stays open for answers (default 12)",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete, days=days_autocomplete)
+    @tutor_only()
+    async def daily(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        channel: discord.TextChannel,
+        time: str,
+        timezone: str,
+        days: str = "every day",
+        role: discord.Role | None = None,
+        close_after: app_commands.Range[int, 1, 168] = 12,
+    ) -> None:
+        """Save the daily question schedule and show when it next runs."""
+        guild = guild_of(interaction)
+        zone = zone_or_error(timezone)
+        try:
+            local_time = parse_local_time(time)
+            weekdays = parse_weekdays(days)
+        except ValueError as exc:
+            raise UserFacingError(str(exc)) from None
+        if role is not None and role.is_default():
+            raise UserFacingError("Pick a study role to ping, not @everyone.")
+        services = self.bot.services
+        now = services.clock.now()
+        settings = await services.guilds.get(guild.id)
+        settings = replace(settings, timezone=zone.key)
+        await services.guilds.save(settings, now)
+        schedule = Schedule(
+            guild.id, ScheduleKind.DAILY, channel.id, local_time, weekdays, role.id if role else None, close_after * 60
+        )
+        await services.guilds.save_schedule(schedule, now)
+        self.bot.delivery.schedule_next(schedule, settings)
+        next_at = services.posting.next_slot(schedule, settings)
+        lines = [
+            f"The daily question will be posted in {channel.mention} at **{local_time:%H:%M}** "
+            f"({zone.key}), {describe_weekdays(weekdays)}.",
+            f"It stays open for {close_after} hour{'s' if close_after != 1 else ''}."
+            + (f" I will ping {role.mention}." if role else ""),
+        ]
+        if next_at is not None:
+            lines.append(f"Next post: {timestamp(next_at, 'F')} ({timestamp(next_at)}).")
+        me = guild.me
+        missing = missing_permissions(channel, me) if me is not None else []
+        if missing:
+            lines.append(f"⚠️ I cannot post there yet. Please give me: {', '.join(missing)}.")
+        log.info("daily schedule saved guild=%s channel=%s time=%s zone=%s", guild.id, channel.id, local_time, zone.key)
+        await interaction.response.send_message("\n".join(lines), ephemeral=True)
+
+    @app_commands.command(name="tutor-role", description="Choose the role whose members can run tutor commands")
+    @app_commands.describe(role="Members with this role can set up the bot and post questions")
+    @tutor_only()
+    async def tutor_role(self, interaction: discord.Interaction[RevisionBot], role: discord.Role) -> None:
+        """Save the tutor role."""
+        guild_id = guild_id_of(interaction)
+        if role.is_default():
+            raise UserFacingError("Pick a specific role, not @everyone.")
+        services = self.bot.services
+        current = await services.guilds.get(guild_id)
+        await services.guilds.save(replace(current, tutor_role_id=role.id), services.clock.now())
+        await interaction.response.send_message(
+            f"Members with {role.mention} can now use tutor commands.", ephemeral=True
+        )
+
+    @app_commands.command(name="week-start", description="Choose the day weekly leaderboards start")
+    @app_commands.choices(day=WEEK_STARTS)
+    @tutor_only()
+    async def week_start(self, interaction: discord.Interaction[RevisionBot], day: app_commands.Choice[int]) -> None:
+        """Save the first day of the week."""
+        guild_id = guild_id_of(interaction)
+        services = self.bot.services
+        current = await services.guilds.get(guild_id)
+        await services.guilds.save(replace(current, week_start=day.value), services.clock.now())
+        await interaction.response.send_message(f"Weeks now start on {day.name}.", ephemeral=True)
+
+    @app_commands.command(name="show", description="Show this server's settings and schedules")
+    @tutor_only()
+    async def show(self, interaction: discord.Interaction[RevisionBot]) -> None:
+        """Show everything configured, the next post time, the last post and any error."""
+        guild_id = guild_id_of(interaction)
+        services = self.bot.services
+        settings = await services.guilds.get(guild_id)
+        embed = discord.Embed(title="Revision bot settings", colour=discord.Colour.blurple())
+        tutor = f"<@&{settings.tutor_role_id}>" if settings.tutor_role_id else "not set (Manage Server only)"
+        week = {0: "Monday", 5: "Saturday", 6: "Sunday"}.get(settings.week_start, str(settings.week_start))
+        embed.add_field(
+            name="Server",
+            value=f"Timezone: {settings.timezone}\nWeek starts: {week}\nTutor role: {tutor}",
+            inline=False,
+        )
+        schedules = await services.guilds.schedules(guild_id)
+        if not schedules:
+            embed.add_field(name="Daily question", value="Not set up. Use /setup daily.", inline=False)
+        for schedule in schedules:
+            embed.add_field(
+                name=_schedule_title(schedule.kind), value=await self._describe(schedule, settings), inline=False
+            )
+        await interaction.response.send_message(embed=embed, ephemeral=True)
+
+    async def _describe(self, schedule: Schedule, settings: GuildSettings) -> str:
+        services = self.bot.services
+        lines = [
+            f"Channel: <#{schedule.channel_id}>",
+            f"Time: {schedule.local_time:%H:%M} ({settings.timezone}), {describe_weekdays(schedule.weekdays)}",
+            f"Open for: {schedule.close_after_minutes // 60} h"
+            + (f", pings <@&{schedule.role_id}>" if schedule.role_id else ""),
+        ]
+        if schedule.enabled:
+            next_at = services.posting.next_slot(schedule, settings)
+            lines.append(f"Next post: {timestamp(next_at, 'F')}" if next_at else "Next post: none")
+        else:
+            lines.append("Turned off. Run /setup daily to turn it back on.")
+        kind = PostKind.QUESTION if schedule.kind is ScheduleKind.DAILY else PostKind.CHALLENGE
+        last = await services.posting.latest(schedule.guild_id, kind)
+        if last is not None:
+            where = (
+                f"https://discord.com/channels/{schedule.guild_id}/{last.channel_id}/{last.message_id}"
+                if last.message_id
+                else ""
+            )
+            lines.append(f"Last post: {timestamp(last.opens_at, 'f')} ({last.state.value}) {where}".rstrip())
+        if schedule.last_error:
+            when = f" ({timestamp(schedule.last_error_at)})" if schedule.last_error_at else ""
+            lines.append(f"⚠️ Last error{when}: {schedule.last_error}")
+        return "\n".join(lines)[:1024]
+
+    @app_commands.command(name="disable", description="Stop a scheduled post")
+    @app_commands.describe(kind="Which scheduled post to stop")
+    @app_commands.choices(kind=KIND_CHOICES)
+    @tutor_only()
+    async def disable(
+        self, interaction: discord.Interaction[RevisionBot], kind: app_commands.Choice[str] | None = None
+    ) -> None:
+        """Turn a schedule off; its settings are kept."""
+        guild_id = guild_id_of(interaction)
+        schedule_kind = ScheduleKind(kind.value if kind else "daily")
+        services = self.bot.services
+        if not await services.guilds.set_enabled(guild_id, schedule_kind, False):
+            raise UserFacingError("There is no such schedule to turn off. /setup show lists what is set up.")
+        self.bot.scheduler.remove_slot(guild_id, schedule_kind)
+        await interaction.response.send_message(
+            f"The {_schedule_title(schedule_kind).lower()} is turned off. /setup daily turns it back on.",
+            ephemeral=True,
+        )
+
+
+def _schedule_title(kind: ScheduleKind) -> str:
+    return {
+        ScheduleKind.DAILY: "Daily question",
+        ScheduleKind.SPOT: "Spot the mistake",
+        ScheduleKind.WEEKLY: "Weekly summary",
+    }[kind]
+
+
+async def setup(bot: RevisionBot) -> None:
+    await bot.add_cog(Setup(bot))
+
+
+__all__ = ["Setup", "Weekdays", "setup"]
