@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-NO_TOKEN = (  # noqa: S105 - help text, not a secret
+MISSING_SECRET_HELP = (
     "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
     "add a bot, copy its token, then run: DISCORD_TOKEN=... revbot run (or put it in a .env file)."
 )
@@ -81,7 +81,7 @@ NO_TOKEN = (  # noqa: S105 - help text, not a secret
 def _run(_args: argparse.Namespace) -> int:
     settings = Settings()
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        print(NO_TOKEN, file=sys.stderr)
+        print(MISSING_SECRET_HELP, file=sys.stderr)
         return EXIT_USAGE
     from bot.runner import run_bot  # imported here so content and db commands start fast
 
