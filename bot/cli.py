@@ -72,7 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-MISSING_SECRET_HELP = (
+LOGIN_HELP = (
     "DISCORD_TOKEN is not set. Create an application at https://discord.com/developers/applications, "
     "add a bot, copy its token, then run: DISCORD_TOKEN=... revbot run (or put it in a .env file)."
 )
@@ -81,7 +81,7 @@ MISSING_SECRET_HELP = (
 def _run(_args: argparse.Namespace) -> int:
     settings = Settings()
     if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
-        print(MISSING_SECRET_HELP, file=sys.stderr)
+        print(LOGIN_HELP, file=sys.stderr)
         return EXIT_USAGE
     from bot.runner import run_bot  # imported here so content and db commands start fast
 
