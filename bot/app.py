@@ -16,12 +16,13 @@ from bot.scheduling import Scheduler
 from bot.services.container import Services, build_services
 from bot.settings import Settings
 from bot.storage.db import Database
+from bot.ui.boards import BoardPageButton
 from bot.ui.errors import install_error_handler
-from bot.ui.questions import AnswerButton
+from bot.ui.posts import AnswerButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.setup", "cogs.post")
+EXTENSIONS = ("cogs.setup", "cogs.post", "cogs.leaderboard", "cogs.study")
 
 
 def intents() -> discord.Intents:
@@ -61,7 +62,7 @@ class RevisionBot(commands.Bot):
         log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
         self._services = build_services(self._db, catalog, self.clock)
         install_error_handler(self.tree)
-        self.add_dynamic_items(AnswerButton)
+        self.add_dynamic_items(AnswerButton, BoardPageButton)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         self.scheduler.start()

@@ -14,7 +14,7 @@ import discord
 
 from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
 from bot.services.posting import NothingToPost, OpenedPost
-from bot.ui.questions import answer_view, closed_question_embed, question_embed
+from bot.ui.posts import closed_embed, post_embed, post_view
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -119,8 +119,8 @@ class Delivery:
             )
             message = await channel.send(
                 content=content,
-                embed=question_embed(post, opened.item),  # type: ignore[arg-type]
-                view=answer_view(post, opened.item),
+                embed=post_embed(post, opened.item),
+                view=post_view(post, opened.item),
                 allowed_mentions=mentions,
             )
         except discord.Forbidden as exc:
@@ -131,7 +131,7 @@ class Delivery:
             ) from exc
         except discord.NotFound as exc:
             await services.posting.discard(post.post_id)
-            raise PostFailed(f"Channel {channel_id} no longer exists. Choose another with /setup daily.") from exc
+            raise PostFailed(f"Channel {channel_id} no longer exists. Choose another channel with /setup.") from exc
         except discord.HTTPException as exc:
             await services.posting.discard(post.post_id)
             raise PostFailed(f"Discord refused the post ({exc.status}). It will be tried at the next slot.") from exc
@@ -147,13 +147,10 @@ class Delivery:
             closed = await services.posting.close(post_id)
             if closed is None or closed.post.message_id is None or closed.post.channel_id is None:
                 return
-            if closed.post.kind is not PostKind.QUESTION:
-                return
-            located = closed.item
-            view = answer_view(closed.post, located, disabled=True)  # type: ignore[arg-type]
+            view = post_view(closed.post, closed.item, disabled=True)
             channel = self._bot.get_partial_messageable(closed.post.channel_id)
             await channel.get_partial_message(closed.post.message_id).edit(
-                embed=closed_question_embed(closed), view=view, allowed_mentions=discord.AllowedMentions.none()
+                embed=closed_embed(closed), view=view, allowed_mentions=discord.AllowedMentions.none()
             )
             log.info("closed post=%s answers=%s", post_id, closed.answers)
         except discord.HTTPException as exc:

@@ -45,31 +45,51 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
         close_after: app_commands.Range[int, 1, 168] = 1,
     ) -> None:
         """Post a question from the server's selection now."""
+        await self._post(interaction, PostKind.QUESTION, element, close_after)
+
+    @app_commands.command(name="challenge", description="Post a spot-the-mistake challenge in this channel now")
+    @app_commands.describe(
+        element="Only from this element (default: any)", close_after="Hours it stays open (default 1)"
+    )
+    @app_commands.autocomplete(element=element_autocomplete)
+    @tutor_only()
+    async def challenge(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        element: str | None = None,
+        close_after: app_commands.Range[int, 1, 168] = 1,
+    ) -> None:
+        """Post a challenge from the server's selection now."""
+        await self._post(interaction, PostKind.CHALLENGE, element, close_after)
+
+    async def _post(
+        self, interaction: discord.Interaction[RevisionBot], kind: PostKind, element: str | None, close_after: int
+    ) -> None:
         guild_id = guild_id_of(interaction)
         if interaction.channel_id is None:
-            raise UserFacingError("Use this command in the channel where the question should go.")
-        catalog = self.bot.services.catalog
-        if element is not None and not catalog.has_element(element):
-            known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
-            raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
+            raise UserFacingError("Use this command in the channel where the post should go.")
+        check_element(self.bot, element)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             opened = await self.bot.delivery.post_now(
-                guild_id,
-                interaction.channel_id,
-                PostKind.QUESTION,
-                element,
-                close_after * 60,
-                seed=interaction.id,
+                guild_id, interaction.channel_id, kind, element, close_after * 60, seed=interaction.id
             )
         except (PostFailed, NothingToPost) as exc:
             raise UserFacingError(str(exc)) from None
         closes = opened.post.closes_at
+        what = "a question" if kind is PostKind.QUESTION else "a challenge"
         await interaction.followup.send(
-            f"Posted a question from {opened.item.element.title}."
-            + (f" It closes {timestamp(closes)}." if closes else ""),
+            f"Posted {what} from {opened.item.element.title}." + (f" It closes {timestamp(closes)}." if closes else ""),
             ephemeral=True,
         )
+
+
+def check_element(bot: RevisionBot, element: str | None) -> None:
+    """Refuse an element id the course does not have, listing the ones it has."""
+    catalog = bot.services.catalog
+    if element is not None and not catalog.has_element(element):
+        known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
+        raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
 
 
 async def setup(bot: RevisionBot) -> None:

@@ -25,7 +25,10 @@ log = logging.getLogger(__name__)
 
 NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 WEEK_STARTS = [app_commands.Choice(name=n, value=v) for n, v in (("Monday", 0), ("Sunday", 6), ("Saturday", 5))]
-KIND_CHOICES = [app_commands.Choice(name="daily question", value="daily")]
+KIND_CHOICES = [
+    app_commands.Choice(name="daily question", value="daily"),
+    app_commands.Choice(name="spot the mistake", value="spot"),
+]
 
 
 def zone_or_error(name: str) -> ZoneInfo:
@@ -73,8 +76,47 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         close_after: app_commands.Range[int, 1, 168] = 12,
     ) -> None:
         """Save the daily question schedule and show when it next runs."""
+        await self._save_schedule(interaction, ScheduleKind.DAILY, channel, time, timezone, days, role, close_after)
+
+    @app_commands.command(name="spot", description="Choose when and where spot-the-mistake challenges are posted")
+    @app_commands.describe(
+        channel="Channel to post the challenge in",
+        time="Local time to post, 24-hour clock, e.g. 16:00",
+        days="Which days: every day, weekdays, weekends, or e.g. tue, thu (default: weekdays)",
+        timezone="Your server's timezone (default: the one already set, or Europe/London)",
+        role="A study role to ping when the challenge is posted (optional)",
+        close_after="Hours the challenge stays open (default 12)",
+    )
+    @app_commands.autocomplete(timezone=timezone_autocomplete, days=days_autocomplete)
+    @tutor_only()
+    async def spot(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        channel: discord.TextChannel,
+        time: str,
+        days: str = "weekdays",
+        timezone: str | None = None,
+        role: discord.Role | None = None,
+        close_after: app_commands.Range[int, 1, 168] = 12,
+    ) -> None:
+        """Save the spot-the-mistake schedule and show when it next runs."""
+        await self._save_schedule(interaction, ScheduleKind.SPOT, channel, time, timezone, days, role, close_after)
+
+    async def _save_schedule(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        kind: ScheduleKind,
+        channel: discord.TextChannel,
+        time: str,
+        timezone: str | None,
+        days: str,
+        role: discord.Role | None,
+        close_after: int,
+    ) -> None:
         guild = guild_of(interaction)
-        zone = zone_or_error(timezone)
+        services = self.bot.services
+        settings = await services.guilds.get(guild.id)
+        zone = zone_or_error(timezone) if timezone else settings.zone
         try:
             local_time = parse_local_time(time)
             weekdays = parse_weekdays(days)
@@ -82,30 +124,35 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
             raise UserFacingError(str(exc)) from None
         if role is not None and role.is_default():
             raise UserFacingError("Pick a study role to ping, not @everyone.")
-        services = self.bot.services
         now = services.clock.now()
-        settings = await services.guilds.get(guild.id)
         settings = replace(settings, timezone=zone.key)
         await services.guilds.save(settings, now)
         schedule = Schedule(
-            guild.id, ScheduleKind.DAILY, channel.id, local_time, weekdays, role.id if role else None, close_after * 60
+            guild.id, kind, channel.id, local_time, weekdays, role.id if role else None, close_after * 60
         )
         await services.guilds.save_schedule(schedule, now)
         self.bot.delivery.schedule_next(schedule, settings)
         next_at = services.posting.next_slot(schedule, settings)
+        what = _schedule_title(kind).lower()
         lines = [
-            f"The daily question will be posted in {channel.mention} at **{local_time:%H:%M}** "
-            f"({zone.key}), {describe_weekdays(weekdays)}.",
+            f"The {what} will be posted in {channel.mention} at **{local_time:%H:%M}** ({zone.key}), "
+            f"{describe_weekdays(weekdays)}.",
             f"It stays open for {close_after} hour{'s' if close_after != 1 else ''}."
             + (f" I will ping {role.mention}." if role else ""),
         ]
         if next_at is not None:
             lines.append(f"Next post: {timestamp(next_at, 'F')} ({timestamp(next_at)}).")
-        me = guild.me
-        missing = missing_permissions(channel, me) if me is not None else []
+        missing = missing_permissions(channel, guild.me) if guild.me is not None else []
         if missing:
             lines.append(f"⚠️ I cannot post there yet. Please give me: {', '.join(missing)}.")
-        log.info("daily schedule saved guild=%s channel=%s time=%s zone=%s", guild.id, channel.id, local_time, zone.key)
+        log.info(
+            "schedule saved guild=%s kind=%s channel=%s time=%s zone=%s",
+            guild.id,
+            kind.value,
+            channel.id,
+            local_time,
+            zone.key,
+        )
         await interaction.response.send_message("\n".join(lines), ephemeral=True)
 
     @app_commands.command(name="tutor-role", description="Choose the role whose members can run tutor commands")
@@ -151,7 +198,9 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         )
         schedules = await services.guilds.schedules(guild_id)
         if not schedules:
-            embed.add_field(name="Daily question", value="Not set up. Use /setup daily.", inline=False)
+            embed.add_field(
+                name="Schedules", value="Nothing scheduled yet. Use /setup daily or /setup spot.", inline=False
+            )
         for schedule in schedules:
             embed.add_field(
                 name=_schedule_title(schedule.kind), value=await self._describe(schedule, settings), inline=False
@@ -170,7 +219,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
             next_at = services.posting.next_slot(schedule, settings)
             lines.append(f"Next post: {timestamp(next_at, 'F')}" if next_at else "Next post: none")
         else:
-            lines.append("Turned off. Run /setup daily to turn it back on.")
+            lines.append(f"Turned off. Run /setup {schedule.kind.value} to turn it back on.")
         kind = PostKind.QUESTION if schedule.kind is ScheduleKind.DAILY else PostKind.CHALLENGE
         last = await services.posting.latest(schedule.guild_id, kind)
         if last is not None:
@@ -200,7 +249,8 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
             raise UserFacingError("There is no such schedule to turn off. /setup show lists what is set up.")
         self.bot.scheduler.remove_slot(guild_id, schedule_kind)
         await interaction.response.send_message(
-            f"The {_schedule_title(schedule_kind).lower()} is turned off. /setup daily turns it back on.",
+            f"The {_schedule_title(schedule_kind).lower()} is turned off. /setup {schedule_kind.value} turns it back "
+            "on.",
             ephemeral=True,
         )
 

@@ -143,6 +143,28 @@ class PostingService:
             raise RuntimeError("a manual post was refused as a duplicate")
         return opened
 
+    async def open_practice(self, guild_id: int, kind: PostKind, element_id: str | None, seed: int | str) -> OpenedPost:
+        """Create a personal post (counted in the learner's stats only) that stays open."""
+        item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
+        if item_id is None:
+            raise NothingToPost("that element has nothing of this kind to practise")
+        opened = await self._create(
+            NewPost(
+                guild_id=guild_id,
+                kind=kind,
+                origin=Origin.PRACTICE,
+                item_id=item_id,
+                element_id="",
+                correct_option=0,
+                option_count=2,
+                opens_at=self._clock.now(),
+                closes_at=None,
+            )
+        )
+        if opened is None:  # pragma: no cover - only scheduled posts are limited to one a day
+            raise RuntimeError("a practice post was refused as a duplicate")
+        return opened
+
     async def _create(self, new: NewPost) -> OpenedPost | None:
         located = (
             self._catalog.question(new.item_id)

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import re
-from typing import TYPE_CHECKING, Any
-
 import discord
 
 from bot.course.catalog import Located
@@ -14,16 +10,10 @@ from bot.domain.entities import Post
 from bot.domain.streaks import Streaks
 from bot.services.answers import AnswerOutcome, AnswerStatus
 from bot.services.posting import ClosedPost
-from bot.ui.text import LETTER_EMOJI, LETTERS, bar, clip, plural, timestamp
-
-if TYPE_CHECKING:
-    from bot.app import RevisionBot
-
-log = logging.getLogger(__name__)
+from bot.ui.text import LETTERS, bar, clip, plural, timestamp
 
 COLOUR_OPEN = discord.Colour.blurple()
 COLOUR_CLOSED = discord.Colour.dark_grey()
-ANSWER_ID_PREFIX = "rb:ans"
 
 
 def question_title(post: Post, element_title: str) -> str:
@@ -43,18 +33,6 @@ def question_embed(post: Post, located: Located[Question]) -> discord.Embed:
     )
     embed.set_footer(text="Pick an answer below. Only your first answer counts.")
     return embed
-
-
-def answer_view(post: Post, located: Located[Question], *, disabled: bool = False) -> discord.ui.View:
-    """Return one button per option; the buttons keep working after a restart."""
-    view = discord.ui.View(timeout=None)
-    for index, option in enumerate(located.item.choices):
-        view.add_item(
-            AnswerButton(
-                post.post_id, index, option, disabled=disabled, correct=disabled and index == post.correct_option
-            )
-        )
-    return view
 
 
 def closed_question_embed(closed: ClosedPost) -> discord.Embed:
@@ -111,46 +89,3 @@ def feedback_message(outcome: AnswerOutcome, located: Located[Question] | None, 
     if streaks is not None and post.origin.value == "scheduled":
         lines += ["", f"🔥 Daily streak: {plural(streaks.current, 'day')} (best {streaks.best})."]
     return clip("\n".join(lines), 2000)
-
-
-ANSWER_TEMPLATE = r"rb:ans:(?P<post>[0-9]{1,19}):(?P<opt>[0-4])"
-
-
-class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER_TEMPLATE):
-    """A button for one option of a post; its state is the post id and option in its custom id."""
-
-    def __init__(
-        self, post_id: int, option: int, label: str = "", *, disabled: bool = False, correct: bool = False
-    ) -> None:
-        style = discord.ButtonStyle.success if correct else discord.ButtonStyle.secondary
-        super().__init__(
-            discord.ui.Button(
-                label=clip(label, 80) if label else LETTERS[option],
-                emoji=LETTER_EMOJI[option],
-                style=style,
-                custom_id=f"{ANSWER_ID_PREFIX}:{post_id}:{option}",
-                disabled=disabled,
-            )
-        )
-        self.post_id = post_id
-        self.option = option
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> AnswerButton:
-        return cls(int(match["post"]), int(match["opt"]), getattr(item, "label", "") or "")
-
-    async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
-        bot = interaction.client
-        user = interaction.user
-        outcome = await bot.services.answers.record_answer(self.post_id, user.id, user.display_name, self.option)
-        located = None
-        streaks = None
-        if outcome.post is not None:
-            item = bot.services.posting.item(outcome.post)
-            located = item if isinstance(item.item, Question) else None
-            if outcome.status is AnswerStatus.RECORDED and outcome.post.origin.value == "scheduled":
-                streaks = await bot.services.leaderboards.streaks(outcome.post.guild_id, user.id)
-        log.info("answer post=%s user=%s status=%s", self.post_id, user.id, outcome.status.value)
-        await interaction.response.send_message(feedback_message(outcome, located, streaks), ephemeral=True)

@@ -1,0 +1,68 @@
+"""/leaderboard and /rank."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.domain.periods import Period
+from bot.ui.boards import board_embed, board_view, standing_embed, viewer_line
+from bot.ui.checks import guild_id_of
+from bot.ui.choices import element_autocomplete
+from bot.ui.errors import UserFacingError
+
+if TYPE_CHECKING:
+    from bot.app import RevisionBot
+
+PERIODS = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
+
+
+class Leaderboard(commands.Cog):
+    """Who leads, and where each learner stands."""
+
+    def __init__(self, bot: RevisionBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="leaderboard", description="Show the top learners for a period")
+    @app_commands.describe(period="Which period (default: this week)", element="Only this element (optional)")
+    @app_commands.choices(period=PERIODS)
+    @app_commands.autocomplete(element=element_autocomplete)
+    @app_commands.guild_only()
+    async def leaderboard(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        period: app_commands.Choice[str] | None = None,
+        element: str | None = None,
+    ) -> None:
+        """Post the board's first page, and tell the caller their own rank privately."""
+        guild_id = guild_id_of(interaction)
+        catalog = self.bot.services.catalog
+        if element is not None and not catalog.has_element(element):
+            known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
+            raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
+        chosen = Period(period.value) if period else Period.WEEK
+        page = await self.bot.services.leaderboards.leaderboard(
+            guild_id, chosen, element, viewer_id=interaction.user.id
+        )
+        title = catalog.element(element).title if element else None
+        await interaction.response.send_message(embed=board_embed(page, title), view=board_view(page))
+        if all(e.user_id != interaction.user.id for e in page.entries):
+            await interaction.followup.send(viewer_line(page.viewer, page), ephemeral=True)
+
+    @app_commands.command(name="rank", description="Show points, rank, accuracy and streaks")
+    @app_commands.describe(member="Whose rank to show (default: yours)")
+    @app_commands.guild_only()
+    async def rank(self, interaction: discord.Interaction[RevisionBot], member: discord.Member | None = None) -> None:
+        """Show a learner's standing privately."""
+        guild_id = guild_id_of(interaction)
+        who = member or interaction.user
+        standing = await self.bot.services.leaderboards.standing(guild_id, who.id)
+        name = standing.display_name or who.display_name
+        await interaction.response.send_message(embed=standing_embed(standing, name), ephemeral=True)
+
+
+async def setup(bot: RevisionBot) -> None:
+    await bot.add_cog(Leaderboard(bot))
