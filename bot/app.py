@@ -86,6 +86,7 @@ class RevisionBot(commands.Bot):
     async def close(self) -> None:
         """Stop the scheduler, then Discord, then the database."""
         self.scheduler.shutdown()
+        await self.delivery.drain(timeout=10)
         await super().close()
         if self._db is not None:
             await self._db.close()

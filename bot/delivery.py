@@ -6,6 +6,7 @@ on that server's schedule; they never stop other servers or the bot.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -33,6 +34,19 @@ class Delivery:
 
     def __init__(self, bot: RevisionBot) -> None:
         self._bot = bot
+        self._in_flight: set[asyncio.Task[object]] = set()
+
+    def _track(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._in_flight.add(task)  # type: ignore[arg-type]
+            task.add_done_callback(self._in_flight.discard)
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109 - shutdown must not hang forever
+        """Wait for posts being sent or closed to finish, so none is left half-done at shutdown."""
+        pending = {t for t in self._in_flight if t is not asyncio.current_task()}
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     @property
     def _services(self):  # noqa: ANN202 - the bot's Services, typed there
@@ -44,7 +58,7 @@ class Delivery:
         now = services.clock.now()
         for post in await services.posting.open_posts():
             if post.closes_at is not None and post.closes_at <= now:
-                await self.close_post(post.post_id)
+                await self._close_post(post.post_id)
             elif post.closes_at is not None:
                 self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
         due = {(d.schedule.guild_id, d.schedule.kind) for d in await services.posting.due_now()}
@@ -66,6 +80,7 @@ class Delivery:
 
     async def run_slot(self, guild_id: int, kind_value: str) -> None:
         """Post today's scheduled item for a server, then schedule the next slot."""
+        self._track()
         kind = ScheduleKind(kind_value)
         services = self._services
         schedule = await services.guilds.schedule(guild_id, kind)
@@ -141,7 +156,11 @@ class Delivery:
             self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
 
     async def close_post(self, post_id: int) -> None:
-        """Close a post and edit its message to reveal the answer."""
+        """Close a post and edit its message to reveal the answer (the scheduler's job)."""
+        self._track()
+        await self._close_post(post_id)
+
+    async def _close_post(self, post_id: int) -> None:
         services = self._services
         try:
             closed = await services.posting.close(post_id)

@@ -18,6 +18,8 @@ from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
 from bot.storage.posts import PostRepository
 
+pytest_plugins = ["tests.fakediscord.fixtures"]
+
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 

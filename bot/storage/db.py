@@ -196,26 +196,27 @@ class Database:
         connections = []
         for _ in range(3):
             conn = await aiosqlite.connect(path, isolation_level=None)
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await conn.execute("PRAGMA foreign_keys = ON")
-            await conn.execute("PRAGMA synchronous = NORMAL")
+            for pragma in (
+                f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA synchronous = NORMAL",
+            ):
+                await _run(conn, pragma)
             connections.append(conn)
         writer, reader, checkpointer = connections
         # The writer never checkpoints: doing so on the answer path is what made p99 jump. The
         # checkpointer connection does it in the background instead.
-        await writer.execute("PRAGMA wal_autocheckpoint = 0")
+        await _run(writer, "PRAGMA wal_autocheckpoint = 0")
         db = cls(path, writer, reader, checkpointer)
         db._checkpoint_task = asyncio.create_task(db._checkpoint_loop(), name="sqlite-checkpoint")
         return db
 
     async def close(self) -> None:
-        """Stop checkpointing, checkpoint once more, and close every connection."""
+        """Stop checkpointing and close every connection (SQLite checkpoints as the last one closes)."""
         if self._checkpoint_task is not None:
             self._checkpoint_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpoint_task
-        with contextlib.suppress(sqlite3.Error):
-            await self._checkpointer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         for conn in (self._reader, self._checkpointer, self._writer):
             await conn.close()
 
@@ -229,7 +230,7 @@ class Database:
 
     async def checkpoint(self) -> None:
         """Copy committed pages from the WAL into the database without blocking writers."""
-        await self._checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        await _run(self._checkpointer, "PRAGMA wal_checkpoint(PASSIVE)")
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -256,6 +257,12 @@ class Database:
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0
+
+
+async def _run(conn: aiosqlite.Connection, sql: str) -> None:
+    """Run a statement to completion and finish its cursor, so no statement is left holding a snapshot."""
+    async with conn.execute(sql) as cursor:
+        await cursor.fetchall()
 
 
 def placeholders(values: Iterable[object]) -> str:

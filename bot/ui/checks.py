@@ -18,7 +18,7 @@ async def is_tutor(interaction: discord.Interaction[RevisionBot]) -> bool:
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, discord.Member):
         return False
-    if member.guild_permissions.manage_guild:
+    if interaction.permissions.manage_guild:  # what Discord resolved for this member, admins included
         return True
     settings = await interaction.client.services.guilds.get(interaction.guild_id)
     return settings.tutor_role_id is not None and any(r.id == settings.tutor_role_id for r in member.roles)

@@ -15,7 +15,8 @@ from bot.logging_setup import RedactingFilter
 from bot.services.answers import AnswerOutcome, AnswerStatus
 from bot.services.posting import ClosedPost
 from bot.ui.choices import timezone_choices
-from bot.ui.questions import answer_view, closed_question_embed, feedback_message, question_embed
+from bot.ui.posts import AnswerButton, post_view
+from bot.ui.questions import closed_question_embed, feedback_message, question_embed
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 NOW = datetime(2026, 3, 2, 9, tzinfo=UTC)
@@ -56,7 +57,7 @@ def test_every_shipped_question_fits_discords_limits(catalog) -> None:
             assert len(e) <= 6000
             assert len(e.title or "") <= 256 and len(e.description or "") <= 4096
             assert len(e.fields) <= 25 and all(len(f.value or "") <= 1024 for f in e.fields)
-        view = answer_view(post, located)
+        view = post_view(post, located)
         assert len(view.children) == len(q.choices) <= 5
         for button in view.children:
             assert len(button.custom_id or "") <= 100  # type: ignore[attr-defined]
@@ -65,8 +66,6 @@ def test_every_shipped_question_fits_discords_limits(catalog) -> None:
 
 def test_custom_ids_at_the_largest_post_id_fit() -> None:
     """Even a 19-digit post id keeps custom ids within 100 characters."""
-    from bot.ui.questions import AnswerButton
-
     button = AnswerButton(9_223_372_036_854_775_807, 4, "x" * 80)
     assert len(button.custom_id) <= 100
 

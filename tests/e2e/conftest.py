@@ -1,0 +1,51 @@
+"""End-to-end fixtures: the unmodified bot logged in to the fake Discord, with a controlled clock."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import RevisionBot
+from bot.domain.clock import FixedClock
+from bot.settings import Settings
+from tests.fakediscord.harness import running_bot
+from tests.fakediscord.server import FakeDiscord
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+BotRunner = Callable[..., contextlib.AbstractAsyncContextManager[RevisionBot]]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock that starts at the real time (the scheduler runs on real time) and moves only when told."""
+    return FixedClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, fake_discord: FakeDiscord) -> Settings:
+    return Settings(
+        discord_token=fake_discord.token,
+        content_dir=CONTENT,
+        data_dir=tmp_path / "data",
+        discord_api_base_url=fake_discord.api_base,
+        discord_gateway_url=fake_discord.gateway_url,
+    )
+
+
+@pytest.fixture
+def run_bot(fake_discord: FakeDiscord, settings: Settings, clock: FixedClock) -> BotRunner:
+    """Return a context manager that starts the bot and stops it cleanly (use it twice to restart)."""
+
+    @contextlib.asynccontextmanager
+    async def runner(**overrides: Any) -> AsyncIterator[RevisionBot]:
+        bot = RevisionBot(settings.model_copy(update=overrides), clock, guild_ready_timeout=0.05)
+        async with running_bot(bot, fake_discord):
+            yield bot
+
+    return runner
