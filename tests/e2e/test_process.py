@@ -1,0 +1,59 @@
+"""`revbot run` as a process: needs only a token, never prints it, and shuts down cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from tests.fakediscord.server import FakeDiscord
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATA_DIR", "DATABASE_PATH"))}
+    env.update({"DATA_DIR": str(tmp_path / "data"), "CONTENT_DIR": str(ROOT / "content"), **extra})
+    return env
+
+
+async def test_without_a_token_it_explains_and_exits_2(tmp_path: Path) -> None:
+    """With no DISCORD_TOKEN, one line says how to get one, and the exit code is 2."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 2
+    lines = err.decode().strip().splitlines()
+    assert len(lines) == 1 and "DISCORD_TOKEN is not set" in lines[0]
+    assert "discord.com/developers/applications" in lines[0]
+
+
+async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """The bot logs in with defaults for everything else, never logs its token, and exits 0 on SIGTERM."""
+    token = "M" + "A" * 25 + ".abcdef." + "z" * 30  # shaped like a real token, built at run time
+    fake_discord.world.token = token
+    env = _env(tmp_path, DISCORD_TOKEN=token, DISCORD_API_BASE_URL=fake_discord.api_base,
+               DISCORD_GATEWAY_URL=fake_discord.gateway_url, LOG_LEVEL="DEBUG")
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        await fake_discord.wait_for(lambda: fake_discord.identify_count >= 1, timeout=30, what="the bot to identify")
+        await fake_discord.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
+        await asyncio.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+    log = out.decode()
+    assert proc.returncode == 0, log
+    assert "received SIGTERM, shutting down" in log
+    assert "synced" in log
+    assert token not in log
+    assert (tmp_path / "data" / "revbot.sqlite3").is_file()
