@@ -16,6 +16,7 @@ import discord
 from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
 from bot.services.posting import NothingToPost, OpenedPost
 from bot.ui.posts import closed_embed, post_embed, post_view
+from bot.ui.summary import summary_embed
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -88,6 +89,10 @@ class Delivery:
         if schedule is None or not schedule.enabled:
             return
         try:
+            if kind is ScheduleKind.WEEKLY:
+                await self._send_summary(schedule)
+                await services.guilds.record_error(guild_id, kind, None, services.clock.now())
+                return
             opened = await services.posting.open_scheduled(schedule, settings)
             if opened is None:
                 log.info("already posted today guild=%s kind=%s", guild_id, kind.value)
@@ -104,6 +109,29 @@ class Delivery:
             )
         finally:
             self.schedule_next(schedule, settings)
+
+    async def _send_summary(self, schedule: Schedule) -> None:
+        """Post the week's summary once per server and week."""
+        services = self._services
+        week = (await services.weekly.week_for(schedule.guild_id)).isoformat()
+        if not await services.summaries.claim(schedule.guild_id, week, schedule.channel_id, services.clock.now()):
+            log.info("summary already posted guild=%s week=%s", schedule.guild_id, week)
+            return
+        summary = await services.weekly.build(schedule.guild_id)
+        try:
+            channel = await self._channel(schedule.channel_id)
+            message = await channel.send(embed=summary_embed(summary), allowed_mentions=discord.AllowedMentions.none())
+        except (discord.HTTPException, PostFailed) as exc:
+            await services.summaries.release(schedule.guild_id, week)
+            raise PostFailed(_refusal(exc, schedule.channel_id)) from exc
+        await services.summaries.set_message(schedule.guild_id, week, message.id)
+        log.info("weekly summary posted guild=%s week=%s message=%s", schedule.guild_id, week, message.id)
+
+    async def _channel(self, channel_id: int) -> discord.abc.Messageable:
+        channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
+        if not isinstance(channel, discord.abc.Messageable):
+            raise PostFailed(f"channel {channel_id} cannot hold messages")
+        return channel
 
     async def post_now(
         self,
@@ -125,9 +153,7 @@ class Delivery:
         """Send a post's message; forget the post if Discord refuses it."""
         services, post = self._services, opened.post
         try:
-            channel = self._bot.get_channel(channel_id) or await self._bot.fetch_channel(channel_id)
-            if not isinstance(channel, discord.abc.Messageable):
-                raise PostFailed(f"channel {channel_id} cannot hold messages")
+            channel = await self._channel(channel_id)
             content = f"<@&{role_id}>" if role_id else None
             mentions = discord.AllowedMentions(
                 everyone=False, users=False, roles=[discord.Object(role_id)] if role_id else False
@@ -138,18 +164,9 @@ class Delivery:
                 view=post_view(post, opened.item),
                 allowed_mentions=mentions,
             )
-        except discord.Forbidden as exc:
+        except (discord.HTTPException, PostFailed) as exc:
             await services.posting.discard(post.post_id)
-            raise PostFailed(
-                f"Missing permission to post in <#{channel_id}> (View Channel, Send Messages "
-                "and Embed Links are needed)."
-            ) from exc
-        except discord.NotFound as exc:
-            await services.posting.discard(post.post_id)
-            raise PostFailed(f"Channel {channel_id} no longer exists. Choose another channel with /setup.") from exc
-        except discord.HTTPException as exc:
-            await services.posting.discard(post.post_id)
-            raise PostFailed(f"Discord refused the post ({exc.status}). It will be tried at the next slot.") from exc
+            raise PostFailed(_refusal(exc, channel_id)) from exc
         await services.posting.attach_message(post.post_id, message.channel.id, message.id)
         log.info("posted guild=%s post=%s item=%s message=%s", post.guild_id, post.post_id, post.item_id, message.id)
         if post.closes_at is not None:
@@ -176,3 +193,17 @@ class Delivery:
             log.warning("could not edit closed post=%s error=%s", post_id, exc)
         except Exception:
             log.exception("closing crashed post=%s", post_id)
+
+
+def _refusal(exc: Exception, channel_id: int) -> str:
+    """Say why Discord refused a post, in words a tutor can act on."""
+    if isinstance(exc, PostFailed):
+        return str(exc)
+    if isinstance(exc, discord.Forbidden):
+        return (
+            f"Missing permission to post in <#{channel_id}> (View Channel, Send Messages and Embed Links are needed)."
+        )
+    if isinstance(exc, discord.NotFound):
+        return f"Channel {channel_id} no longer exists. Choose another channel with /setup."
+    status = getattr(exc, "status", "?")
+    return f"Discord refused the post ({status}). It will be tried at the next slot."

@@ -25,9 +25,14 @@ log = logging.getLogger(__name__)
 
 NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
 WEEK_STARTS = [app_commands.Choice(name=n, value=v) for n, v in (("Monday", 0), ("Sunday", 6), ("Saturday", 5))]
+DAY_CHOICES = [
+    app_commands.Choice(name=name, value=name[:3].lower())
+    for name in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+]
 KIND_CHOICES = [
     app_commands.Choice(name="daily question", value="daily"),
     app_commands.Choice(name="spot the mistake", value="spot"),
+    app_commands.Choice(name="weekly summary", value="weekly"),
 ]
 
 
@@ -102,6 +107,27 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         """Save the spot-the-mistake schedule and show when it next runs."""
         await self._save_schedule(interaction, ScheduleKind.SPOT, channel, time, timezone, days, role, close_after)
 
+    @app_commands.command(name="weekly", description="Post a weekly summary: top five, most improved, hardest question")
+    @app_commands.describe(
+        channel="Channel to post the summary in",
+        day="Day to post it",
+        time="Local time to post, 24-hour clock, e.g. 18:00",
+        timezone="Your server's timezone (default: the one already set, or Europe/London)",
+    )
+    @app_commands.choices(day=DAY_CHOICES)
+    @app_commands.autocomplete(timezone=timezone_autocomplete)
+    @tutor_only()
+    async def weekly(
+        self,
+        interaction: discord.Interaction[RevisionBot],
+        channel: discord.TextChannel,
+        day: app_commands.Choice[str],
+        time: str,
+        timezone: str | None = None,
+    ) -> None:
+        """Save the weekly summary schedule and show when it next runs."""
+        await self._save_schedule(interaction, ScheduleKind.WEEKLY, channel, time, timezone, day.value, None, 12)
+
     async def _save_schedule(
         self,
         interaction: discord.Interaction[RevisionBot],
@@ -136,10 +162,13 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         what = _schedule_title(kind).lower()
         lines = [
             f"The {what} will be posted in {channel.mention} at **{local_time:%H:%M}** ({zone.key}), "
-            f"{describe_weekdays(weekdays)}.",
-            f"It stays open for {close_after} hour{'s' if close_after != 1 else ''}."
-            + (f" I will ping {role.mention}." if role else ""),
+            f"{describe_weekdays(weekdays)}."
         ]
+        if kind is not ScheduleKind.WEEKLY:
+            lines.append(
+                f"It stays open for {close_after} hour{'s' if close_after != 1 else ''}."
+                + (f" I will ping {role.mention}." if role else "")
+            )
         if next_at is not None:
             lines.append(f"Next post: {timestamp(next_at, 'F')} ({timestamp(next_at)}).")
         missing = missing_permissions(channel, guild.me) if guild.me is not None else []

@@ -11,12 +11,14 @@ from bot.services.leaderboards import LeaderboardService
 from bot.services.posting import PostingService
 from bot.services.practice import PracticeService
 from bot.services.selection import SelectionService
+from bot.services.summary import WeeklySummaryService
 from bot.storage.answers import AnswerRepository
 from bot.storage.boards import BoardRepository
 from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
 from bot.storage.posts import PostRepository
 from bot.storage.practice import PracticeRepository
+from bot.storage.summaries import SummaryRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +35,14 @@ class Services:
     posting: PostingService
     selection: SelectionService
     practice: PracticeService
+    summaries: SummaryRepository
+    weekly: WeeklySummaryService
 
 
 def build_services(db: Database, catalog: Catalog, clock: Clock) -> Services:
     """Return the services over one database and catalog."""
     guilds, posts, answers = GuildRepository(db), PostRepository(db), AnswerRepository(db)
+    boards, summaries = BoardRepository(db), SummaryRepository(db)
     selection = SelectionService(catalog, posts)
     return Services(
         db=db,
@@ -46,8 +51,10 @@ def build_services(db: Database, catalog: Catalog, clock: Clock) -> Services:
         guilds=guilds,
         posts=posts,
         answers=AnswerService(db, posts, answers, guilds, clock),
-        leaderboards=LeaderboardService(BoardRepository(db), guilds, posts, answers, clock),
+        leaderboards=LeaderboardService(boards, guilds, posts, answers, clock),
         posting=PostingService(db, catalog, posts, answers, guilds, selection, clock),
         selection=selection,
         practice=PracticeService(db, PracticeRepository(db), catalog, clock),
+        summaries=summaries,
+        weekly=WeeklySummaryService(boards, summaries, guilds, catalog, clock),
     )

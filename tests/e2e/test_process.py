@@ -22,10 +22,16 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 async def test_without_a_token_it_explains_and_exits_2(tmp_path: Path) -> None:
     """With no DISCORD_TOKEN, one line says how to get one, and the exit code is 2."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=_env(tmp_path),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await proc.communicate()
+    _, err = await proc.communicate()
     assert proc.returncode == 2
     lines = err.decode().strip().splitlines()
     assert len(lines) == 1 and "DISCORD_TOKEN is not set" in lines[0]
@@ -36,11 +42,22 @@ async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDis
     """The bot logs in with defaults for everything else, never logs its token, and exits 0 on SIGTERM."""
     token = "M" + "A" * 25 + ".abcdef." + "z" * 30  # shaped like a real token, built at run time
     fake_discord.world.token = token
-    env = _env(tmp_path, DISCORD_TOKEN=token, DISCORD_API_BASE_URL=fake_discord.api_base,
-               DISCORD_GATEWAY_URL=fake_discord.gateway_url, LOG_LEVEL="DEBUG")
+    env = _env(
+        tmp_path,
+        DISCORD_TOKEN=token,
+        DISCORD_API_BASE_URL=fake_discord.api_base,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+        LOG_LEVEL="DEBUG",
+    )
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await fake_discord.wait_for(lambda: fake_discord.identify_count >= 1, timeout=30, what="the bot to identify")
