@@ -1,0 +1,319 @@
+"""Build a realistic revbot database for benchmarks: many servers of skewed sizes, six months of answers.
+
+The schema comes from Database.open (the real migrations); the rows are bulk-inserted with plain sqlite3 in one
+transaction because going through the services would take hours. The triggers still keep the board totals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import random
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.domain.clock import FixedClock, to_ms
+from bot.services.answers import AnswerService
+from bot.services.leaderboards import LeaderboardService
+from bot.storage.answers import AnswerRepository
+from bot.storage.boards import BoardRepository
+from bot.storage.db import Database
+from bot.storage.guilds import GuildRepository
+from bot.storage.posts import PostRepository
+
+# A Sunday evening: "this week" is almost full, the worst case for the weekly board.
+NOW = datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
+DAYS = 182  # about six months of history
+ELEMENTS = 10
+ANSWERS_PER_LEARNER = 40  # a server's learner pool is its answers / this (at least 20)
+GUILD_BASE = 900_000_000_000_000_000  # Discord-sized snowflakes, so rows are as wide as real ones
+USER_BASE = 300_000_000_000_000_000
+QUESTION_HOUR, CHALLENGE_HOUR, OPEN_HOURS = 9, 11, 12
+
+
+@dataclass
+class GuildInfo:
+    """One seeded server: its id, learners and the posts open at NOW."""
+
+    guild_id: int
+    answers: int
+    learners: list[int]
+    open_posts: list[tuple[int, int]] = field(default_factory=list)  # (post_id, option_count)
+    streak_bonus: bool = False
+
+
+@dataclass
+class Seeded:
+    """What a benchmark needs to know about the seeded database."""
+
+    path: Path
+    now: datetime
+    guilds: list[GuildInfo]
+    answers: int
+    posts: int
+    seconds: float
+
+    @property
+    def largest(self) -> GuildInfo:
+        return max(self.guilds, key=lambda g: g.answers)
+
+
+def zipf_sizes(total: int, count: int, exponent: float = 1.0) -> list[int]:
+    """Split total into count sizes proportional to 1/rank**exponent (largest first), summing to total."""
+    weights = [1 / (k**exponent) for k in range(1, count + 1)]
+    scale = total / sum(weights)
+    sizes = [max(1, int(w * scale)) for w in weights]
+    sizes[0] += total - sum(sizes)
+    return sizes
+
+
+def _learner_pick(rng: random.Random, pool: int) -> int:
+    # Squaring a uniform number favours low indexes: a few keen learners answer most days, many rarely do.
+    return int(pool * rng.random() ** 2)
+
+
+def _post_rows(guild: GuildInfo, first_post_id: int, now: datetime, rng: random.Random) -> list[tuple]:
+    """Return two scheduled posts a day (a question and a challenge) for DAYS days up to today; today's are open."""
+    rows = []
+    post_id = first_post_id
+    today = now.date()
+    for back in range(DAYS, -1, -1):
+        day = today - timedelta(days=back)
+        for kind, hour in (("question", QUESTION_HOUR), ("challenge", CHALLENGE_HOUR)):
+            opens = datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+            closes = opens + timedelta(hours=OPEN_HOURS)
+            element = rng.randrange(ELEMENTS)
+            options = 4
+            is_open = back == 0
+            rows.append(
+                (
+                    post_id,
+                    guild.guild_id,
+                    kind,
+                    "scheduled",
+                    f"el{element:02d}.q.n{rng.randrange(1000)}",
+                    f"el{element:02d}",
+                    rng.randrange(options),
+                    options,
+                    day.isoformat(),
+                    to_ms(opens),
+                    to_ms(now + timedelta(hours=OPEN_HOURS) if is_open else closes),
+                    "open" if is_open else "closed",
+                )
+            )
+            if is_open:
+                guild.open_posts.append((post_id, options))
+            post_id += 1
+    return rows
+
+
+def _answer_rows(guild: GuildInfo, posts: list[tuple], now: datetime, rng: random.Random) -> list[tuple]:
+    """Spread the server's answers over its closed posts, one per learner per post."""
+    closed = [p for p in posts if p[11] == "closed"]
+    per_post = [0] * len(closed)
+    for _ in range(guild.answers):
+        per_post[rng.randrange(len(closed))] += 1
+    pool = len(guild.learners)
+    rows = []
+    for post, count in zip(closed, per_post, strict=True):
+        count = min(count, pool)
+        chosen: set[int] = set()
+        while len(chosen) < count:
+            chosen.add(_learner_pick(rng, pool))
+        post_id, guild_id, kind, _, item_id, element_id, correct_option, options, _, opens_ms = post[:10]
+        for index in chosen:
+            user_id = guild.learners[index]
+            choice = correct_option if rng.random() < 0.65 else rng.randrange(options)
+            correct = int(choice == correct_option)
+            points = (15 if kind == "challenge" else 10) * correct
+            # Most answers come in the first hour after posting.
+            elapsed = int(min(rng.expovariate(1 / 2_400_000), OPEN_HOURS * 3_600_000 - 1))
+            rows.append(
+                (
+                    post_id,
+                    guild_id,
+                    user_id,
+                    f"learner{user_id % 100_000}",
+                    choice,
+                    correct,
+                    points,
+                    1,
+                    element_id,
+                    item_id,
+                    opens_ms + elapsed,
+                    elapsed,
+                )
+            )
+    return rows
+
+
+def seed(
+    path: Path,
+    answers: int = 1_000_000,
+    guilds: int = 1000,
+    now: datetime = NOW,
+    seed_value: int = 7,
+    streak_every: int = 3,
+) -> Seeded:
+    """Create and migrate the database at path, then bulk-insert the servers, posts and answers."""
+    started = time.perf_counter()
+
+    async def _migrate() -> None:
+        db = await Database.open(path)
+        await db.close()
+
+    asyncio.run(_migrate())
+    rng = random.Random(seed_value)
+    infos = []
+    next_user = USER_BASE
+    for rank, size in enumerate(zipf_sizes(answers, guilds)):
+        pool = max(20, size // ANSWERS_PER_LEARNER)
+        learners = list(range(next_user, next_user + pool))
+        next_user += pool
+        # Every third server has the streak bonus on, including the largest: it costs two more queries per answer.
+        infos.append(GuildInfo(GUILD_BASE + rank, size, learners, streak_bonus=rank % streak_every == 0))
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        # Setup only, nothing to lose if it crashes: no journal, no syncs, a big cache. WAL comes back below.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -1000000")
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO guilds (guild_id, timezone, week_start, streak_bonus, created_at) VALUES (?, ?, 0, ?, ?)",
+            [(g.guild_id, "Europe/London", int(g.streak_bonus), to_ms(now - timedelta(days=DAYS + 1))) for g in infos],
+        )
+        all_posts: list[tuple] = []
+        all_answers: list[tuple] = []
+        for g in infos:
+            posts = _post_rows(g, len(all_posts) + 1, now, rng)
+            all_posts.extend(posts)
+            all_answers.extend(_answer_rows(g, posts, now, rng))
+        conn.executemany(
+            "INSERT INTO posts (post_id, guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
+            "local_date, opens_at, closes_at, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            all_posts,
+        )
+        all_answers.sort(key=lambda r: r[10])  # answers arrive in time order, so the rowids follow the clock
+        conn.executemany(
+            "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
+            "element_id, item_id, answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            all_answers,
+        )
+        conn.execute("COMMIT")
+        # No ANALYZE: the bot never runs it, so the planner must do without statistics here too.
+        conn.execute("PRAGMA journal_mode = WAL")
+    finally:
+        conn.close()
+    return Seeded(path, now, infos, len(all_answers), len(all_posts), time.perf_counter() - started)
+
+
+@dataclass
+class Core:
+    """The storage and services wired as the bot wires them."""
+
+    db: Database
+    clock: FixedClock
+    answers: AnswerService
+    leaderboards: LeaderboardService
+
+
+@contextlib.asynccontextmanager
+async def open_core(path: Path, now: datetime = NOW) -> AsyncIterator[Core]:
+    """Open the database and build the real services over it with a fixed clock."""
+    db = await Database.open(path)
+    clock = FixedClock(now)
+    guilds, posts, answers, boards = GuildRepository(db), PostRepository(db), AnswerRepository(db), BoardRepository(db)
+    try:
+        yield Core(
+            db,
+            clock,
+            AnswerService(db, posts, answers, guilds, clock),
+            LeaderboardService(boards, guilds, posts, answers, clock),
+        )
+    finally:
+        await db.close()
+
+
+@dataclass
+class Trips:
+    """Trips to the connection threads (one per aiosqlite call) and the SQL they carried."""
+
+    by_connection: Counter[str] = field(default_factory=Counter)
+    statements: list[tuple[str, str, tuple[Any, ...]]] = field(default_factory=list)  # (connection, sql, params)
+
+
+@contextlib.contextmanager
+def count_trips(db: Database) -> Iterator[Trips]:
+    """Count every aiosqlite call on the database's connections while the block runs (not the checkpointer)."""
+    trips = Trips()
+    names = {id(db._writer): "writer", id(db._reader): "reader"}
+    original = aiosqlite.Connection._execute
+
+    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        name = names.get(id(self))
+        if name is not None:
+            trips.by_connection[name] += 1
+            if args and isinstance(args[0], str):
+                trips.statements.append((name, args[0], tuple(args[1]) if len(args) > 1 else ()))
+        return await original(self, fn, *args, **kwargs)
+
+    aiosqlite.Connection._execute = counting  # type: ignore[method-assign]
+    try:
+        yield trips
+    finally:
+        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+
+
+def _cpu_ticks() -> tuple[int, int]:
+    """Return (steal, total) CPU ticks from /proc/stat, or zeros where there is none."""
+    try:
+        fields = [int(x) for x in Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return 0, 0
+    return (fields[7] if len(fields) > 7 else 0), sum(fields)
+
+
+@contextlib.contextmanager
+def watch_machine() -> Iterator[dict[str, float]]:
+    """Record what the machine did to a run: CPU stolen by the hypervisor, and garbage-collector pauses."""
+    found: dict[str, float] = {}
+    pauses: list[float] = []
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started.append(time.perf_counter())
+        elif started:
+            pauses.append((time.perf_counter() - started.pop()) * 1000)
+
+    steal0, total0 = _cpu_ticks()
+    gc.callbacks.append(on_gc)
+    try:
+        yield found
+    finally:
+        gc.callbacks.remove(on_gc)
+        steal1, total1 = _cpu_ticks()
+        found["steal_pct"] = round(100 * (steal1 - steal0) / max(1, total1 - total0), 1)
+        found["gc_pauses"] = len(pauses)
+        found["gc_max_ms"] = round(max(pauses, default=0.0), 2)
+        found["gc_total_ms"] = round(sum(pauses), 1)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Return the q-th percentile (0-100) by nearest rank."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
