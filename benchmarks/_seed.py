@@ -238,7 +238,7 @@ async def open_core(path: Path, now: datetime = NOW) -> AsyncIterator[Core]:
         yield Core(
             db,
             clock,
-            AnswerService(db, posts, answers, guilds, clock),
+            AnswerService(db, clock),
             LeaderboardService(boards, guilds, posts, answers, clock),
         )
     finally:

@@ -59,6 +59,6 @@ def core(db: Database, clock: FixedClock) -> Core:
         posts,
         answers,
         boards,
-        AnswerService(db, posts, answers, guilds, clock),
+        AnswerService(db, clock),
         LeaderboardService(boards, guilds, posts, answers, clock),
     )

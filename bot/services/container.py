@@ -50,7 +50,7 @@ def build_services(db: Database, catalog: Catalog, clock: Clock) -> Services:
         clock=clock,
         guilds=guilds,
         posts=posts,
-        answers=AnswerService(db, posts, answers, guilds, clock),
+        answers=AnswerService(db, clock),
         leaderboards=LeaderboardService(boards, guilds, posts, answers, clock),
         posting=PostingService(db, catalog, posts, answers, guilds, selection, clock),
         selection=selection,

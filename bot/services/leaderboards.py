@@ -93,50 +93,37 @@ class LeaderboardService:
     ) -> BoardPage:
         """Return one page of the board (ties share a rank) and the viewer's line if it is elsewhere."""
         scope = await self.scope(guild_id, period, element_id)
-        learners = await self._boards.size(scope)
-        pages = max(1, math.ceil(learners / page_size))
-        page = min(max(page, 0), pages - 1)
-        rows = await self._boards.page(scope, page_size, page * page_size)
-        entries = await self._rank(scope, rows, page * page_size)
-        viewer = None
-        if viewer_id is not None and all(e.user_id != viewer_id for e in entries):
-            viewer = await self._entry_for(scope, viewer_id)
-        return BoardPage(period, element_id, scope.window, page, pages, learners, tuple(entries), viewer)
-
-    async def _rank(self, scope: BoardScope, rows: list[BoardRow], offset: int) -> list[BoardEntry]:
-        if not rows:
-            return []
-        first_rank = 1 + (await self._boards.count_above(scope, rows[0].points) if offset else 0)
-        ranks = competition_ranks([r.points for r in rows], offset, first_rank)
-        return [
-            BoardEntry(rank, r.user_id, r.display_name, r.points, r.answers, r.correct)
-            for rank, r in zip(ranks, rows, strict=True)
-        ]
-
-    async def _entry_for(self, scope: BoardScope, user_id: int) -> BoardEntry | None:
-        row = await self._boards.learner(scope, user_id)
-        if row is None:
-            return None
-        rank = 1 + await self._boards.count_above(scope, row.points)
-        return BoardEntry(rank, row.user_id, row.display_name, row.points, row.answers, row.correct)
+        page = max(page, 0)
+        snap = await self._boards.snapshot(scope, page_size, page * page_size, viewer_id)
+        pages = max(1, math.ceil(snap.learners / page_size))
+        if page >= pages:  # a stale Next button: show the last page instead
+            page = pages - 1
+            snap = await self._boards.snapshot(scope, page_size, page * page_size, viewer_id)
+        offset = page * page_size
+        ranks = competition_ranks([r.points for r in snap.rows], offset, 1 + snap.above_first)
+        entries = tuple(_entry(rank, row) for rank, row in zip(ranks, snap.rows, strict=True))
+        viewer = _entry(1 + snap.above_viewer, snap.viewer) if snap.viewer else None
+        return BoardPage(period, element_id, scope.window, page, pages, snap.learners, entries, viewer)
 
     async def standing(self, guild_id: int, user_id: int) -> LearnerStanding:
         """Return a learner's all-time points, rank, accuracy and daily-question streaks."""
         scope = await self.scope(guild_id, Period.ALL_TIME)
-        entry = await self._entry_for(scope, user_id)
-        learners = await self._boards.size(scope)
+        row, above, learners = await self._boards.standing(scope, user_id)
         streaks = await self.streaks(guild_id, user_id)
-        if entry is None:
+        if row is None:
             return LearnerStanding(user_id, None, 0, None, learners, 0, 0, streaks)
         return LearnerStanding(
-            user_id, entry.display_name, entry.points, entry.rank, learners, entry.answers, entry.correct, streaks
+            user_id, row.display_name, row.points, 1 + above, learners, row.answers, row.correct, streaks
         )
 
     async def streaks(self, guild_id: int, user_id: int, kind: PostKind = PostKind.QUESTION) -> Streaks:
         """Return the learner's streaks over the server's scheduled posts of a kind."""
         now = self._clock.now()
-        post_ids = await self._answers.scheduled_post_ids(guild_id, kind.value, now)
-        answered = await self._answers.scheduled_answers(guild_id, user_id, kind.value)
+        history = await self._answers.scheduled_history(guild_id, kind.value, user_id, now)
         latest = await self._posts.latest(guild_id, kind)
         open_id = latest.post_id if latest is not None and latest.is_open_at(now) else None
-        return compute_streaks(post_ids, answered, open_id)
+        return compute_streaks(history.post_ids, history.answered, open_id)
+
+
+def _entry(rank: int, row: BoardRow) -> BoardEntry:
+    return BoardEntry(rank, row.user_id, row.display_name, row.points, row.answers, row.correct)

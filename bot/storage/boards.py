@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.clock import to_ms
 from bot.domain.periods import Window
 from bot.storage.db import Database
+
+UNKNOWN_NAME = "Unknown learner"
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,69 +35,124 @@ class BoardScope:
         return self.window.start is None and self.window.end is None
 
 
+@dataclass(frozen=True, slots=True)
+class BoardSnapshot:
+    """One consistent read of a board: its size, a page, and a viewer's row."""
+
+    learners: int
+    rows: list[BoardRow]
+    above_first: int  # learners with more points than the page's first row
+    viewer: BoardRow | None
+    above_viewer: int
+
+
+def _source(scope: BoardScope) -> tuple[str, list[Any]]:
+    """Return a subquery of (user_id, points, answers, correct) and its parameters."""
+    if scope.all_time and scope.element_id is None:
+        return "SELECT user_id, points, answers, correct FROM board_totals WHERE guild_id = ?", [scope.guild_id]
+    if scope.all_time:
+        return (
+            "SELECT user_id, points, answers, correct FROM board_element_totals WHERE guild_id = ? AND element_id = ?",
+            [scope.guild_id, scope.element_id],
+        )
+    where, params = ["guild_id = ?", "on_board = 1"], [scope.guild_id]
+    if scope.window.start is not None:
+        where.append("answered_at >= ?")
+        params.append(to_ms(scope.window.start))
+    if scope.window.end is not None:
+        where.append("answered_at < ?")
+        params.append(to_ms(scope.window.end))
+    if scope.element_id is not None:
+        where.append("element_id = ?")
+        params.append(scope.element_id)
+    return (
+        "SELECT user_id, SUM(points) AS points, COUNT(*) AS answers, SUM(correct) AS correct FROM answers "
+        f"WHERE {' AND '.join(where)} GROUP BY user_id",
+        params,
+    )
+
+
+def _names(conn: sqlite3.Connection, guild_id: int, user_ids: list[int]) -> dict[int, str]:
+    # Names only for the rows shown: looking them up for every learner was half a period board's cost.
+    if not user_ids:
+        return {}
+    marks = ", ".join("?" for _ in user_ids)
+    rows = conn.execute(
+        f"SELECT user_id, display_name FROM board_totals WHERE guild_id = ? AND user_id IN ({marks})",
+        (guild_id, *user_ids),
+    )
+    return dict(rows.fetchall())
+
+
+def _rows(conn: sqlite3.Connection, scope: BoardScope, raw: list[tuple[Any, ...]]) -> list[BoardRow]:
+    names = _names(conn, scope.guild_id, [r[0] for r in raw])
+    return [BoardRow(r[0], names.get(r[0], UNKNOWN_NAME), r[1], r[2], r[3]) for r in raw]
+
+
+def board_page(conn: sqlite3.Connection, scope: BoardScope, limit: int, offset: int = 0) -> list[BoardRow]:
+    """Return learners ordered by points (then fewer answers, then id), one page."""
+    source, params = _source(scope)
+    raw = conn.execute(
+        f"SELECT user_id, points, answers, correct FROM ({source}) "
+        "ORDER BY points DESC, answers ASC, user_id LIMIT ? OFFSET ?",
+        (*params, limit, offset),
+    ).fetchall()
+    return _rows(conn, scope, raw)
+
+
+def count_above(conn: sqlite3.Connection, scope: BoardScope, points: int) -> int:
+    """Return how many learners have more points than this."""
+    source, params = _source(scope)
+    return int(conn.execute(f"SELECT COUNT(*) FROM ({source}) WHERE points > ?", (*params, points)).fetchone()[0])
+
+
+def board_size(conn: sqlite3.Connection, scope: BoardScope) -> int:
+    source, params = _source(scope)
+    return int(conn.execute(f"SELECT COUNT(*) FROM ({source})", params).fetchone()[0])
+
+
+def board_learner(conn: sqlite3.Connection, scope: BoardScope, user_id: int) -> BoardRow | None:
+    source, params = _source(scope)
+    raw = conn.execute(
+        f"SELECT user_id, points, answers, correct FROM ({source}) WHERE user_id = ?", (*params, user_id)
+    ).fetchall()
+    rows = _rows(conn, scope, raw)
+    return rows[0] if rows else None
+
+
+def board_snapshot(
+    conn: sqlite3.Connection, scope: BoardScope, limit: int, offset: int, viewer_id: int | None
+) -> BoardSnapshot:
+    """Read everything a leaderboard page shows in one snapshot."""
+    rows = board_page(conn, scope, limit, offset)
+    above_first = count_above(conn, scope, rows[0].points) if rows and offset else 0
+    viewer = None
+    if viewer_id is not None and all(r.user_id != viewer_id for r in rows):
+        viewer = board_learner(conn, scope, viewer_id)
+    above_viewer = count_above(conn, scope, viewer.points) if viewer else 0
+    return BoardSnapshot(board_size(conn, scope), rows, above_first, viewer, above_viewer)
+
+
 class BoardRepository:
-    """Ranks learners by points in a scope."""
+    """Ranks learners by points in a scope; each call is one round trip."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def _source(self, scope: BoardScope) -> tuple[str, list[Any]]:
-        """Return a subquery of (user_id, display_name, points, answers, correct) and its parameters."""
-        if scope.all_time and scope.element_id is None:
-            return (
-                "SELECT user_id, display_name, points, answers, correct FROM board_totals WHERE guild_id = ?",
-                [scope.guild_id],
-            )
-        if scope.all_time:
-            return (
-                "SELECT user_id, display_name, points, answers, correct FROM board_element_totals "
-                "WHERE guild_id = ? AND element_id = ?",
-                [scope.guild_id, scope.element_id],
-            )
-        where, params = ["a.guild_id = ?", "a.on_board = 1"], [scope.guild_id]
-        if scope.window.start is not None:
-            where.append("a.answered_at >= ?")
-            params.append(to_ms(scope.window.start))
-        if scope.window.end is not None:
-            where.append("a.answered_at < ?")
-            params.append(to_ms(scope.window.end))
-        if scope.element_id is not None:
-            where.append("a.element_id = ?")
-            params.append(scope.element_id)
-        return (
-            "SELECT a.user_id, (SELECT t.display_name FROM board_totals t WHERE t.guild_id = a.guild_id "
-            "AND t.user_id = a.user_id) AS display_name, SUM(a.points) AS points, COUNT(*) AS answers, "
-            f"SUM(a.correct) AS correct FROM answers a WHERE {' AND '.join(where)} GROUP BY a.user_id",
-            params,
-        )
+    async def snapshot(
+        self, scope: BoardScope, limit: int, offset: int = 0, viewer_id: int | None = None
+    ) -> BoardSnapshot:
+        return await self._db.read(lambda conn: board_snapshot(conn, scope, limit, offset, viewer_id))
 
     async def page(self, scope: BoardScope, limit: int, offset: int = 0) -> list[BoardRow]:
-        """Return learners ordered by points (then fewer answers, then id), one page."""
-        source, params = self._source(scope)
-        rows = await self._db.fetch_all(
-            f"SELECT user_id, display_name, points, answers, correct FROM ({source}) "
-            "ORDER BY points DESC, answers ASC, user_id LIMIT ? OFFSET ?",
-            (*params, limit, offset),
-        )
-        return [BoardRow(r[0], r[1] or "Unknown learner", r[2], r[3], r[4]) for r in rows]
+        return await self._db.read(lambda conn: board_page(conn, scope, limit, offset))
 
-    async def count_above(self, scope: BoardScope, points: int) -> int:
-        """Return how many learners have more points than this."""
-        source, params = self._source(scope)
-        row = await self._db.fetch_one(f"SELECT COUNT(*) FROM ({source}) WHERE points > ?", (*params, points))
-        return int(row[0]) if row else 0
+    async def standing(self, scope: BoardScope, user_id: int) -> tuple[BoardRow | None, int, int]:
+        """Return a learner's row, how many are above them, and how many are on the board."""
 
-    async def size(self, scope: BoardScope) -> int:
-        """Return how many learners are on the board."""
-        source, params = self._source(scope)
-        row = await self._db.fetch_one(f"SELECT COUNT(*) FROM ({source})", params)
-        return int(row[0]) if row else 0
+        def read(conn: sqlite3.Connection) -> tuple[BoardRow | None, int, int]:
+            row = board_learner(conn, scope, user_id)
+            above = count_above(conn, scope, row.points) if row else 0
+            return row, above, board_size(conn, scope)
 
-    async def learner(self, scope: BoardScope, user_id: int) -> BoardRow | None:
-        """Return one learner's row, if they are on the board."""
-        source, params = self._source(scope)
-        row = await self._db.fetch_one(
-            f"SELECT user_id, display_name, points, answers, correct FROM ({source}) WHERE user_id = ?",
-            (*params, user_id),
-        )
-        return BoardRow(row[0], row[1] or "Unknown learner", row[2], row[3], row[4]) if row else None
+        return await self._db.read(read)

@@ -8,15 +8,17 @@ import logging
 import re
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 CHECKPOINT_EVERY_S = 1.0
@@ -244,19 +246,48 @@ class Database:
                 raise
             await self._writer.commit()
 
+    async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run work(connection) as one transaction on the writer's thread: one round trip, all or nothing.
+
+        The hot paths (recording an answer) use this: each await on aiosqlite is a hop to its thread
+        and back, and nine of them per answer were most of the cost.
+        """
+        async with self._write_lock:
+            return await _on_thread(self._writer, _in_transaction, "BEGIN IMMEDIATE", work)
+
+    async def read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run several reads in one round trip and one snapshot on the reader's thread."""
+        return await _on_thread(self._reader, _in_transaction, "BEGIN", work)
+
     async def fetch_all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Run a read on the reader connection and return every row."""
         return [tuple(r) for r in await self._reader.execute_fetchall(sql, params)]
 
     async def fetch_one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        """Run a read on the reader connection and return the first row, if any."""
-        async with self._reader.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return tuple(row) if row is not None else None
+        """Run a read on the reader connection and return the first row, if any (one round trip)."""
+        rows = await self._reader.execute_fetchall(sql, params)
+        return tuple(rows[0]) if rows else None
 
     async def schema_version(self) -> int:
         row = await self.fetch_one("PRAGMA user_version")
         return int(row[0]) if row else 0
+
+
+def _in_transaction(conn: sqlite3.Connection, begin: str, work: Callable[[sqlite3.Connection], T]) -> T:
+    conn.execute(begin)
+    try:
+        result = work(conn)
+    except BaseException:
+        conn.rollback()
+        raise
+    conn.commit()
+    return result
+
+
+async def _on_thread(conn: aiosqlite.Connection, fn: Callable[..., T], *args: Any) -> T:
+    # aiosqlite has no public call for "run this function on the connection's thread"; its
+    # _execute is that call (pinned in constraints.txt, and covered by the storage tests).
+    return await conn._execute(fn, conn._conn, *args)  # type: ignore[no-any-return]
 
 
 async def _run(conn: aiosqlite.Connection, sql: str) -> None:

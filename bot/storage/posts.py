@@ -13,7 +13,7 @@ from bot.domain.entities import NewPost, Post, PostKind, PostState
 from bot.domain.scoring import Origin
 from bot.storage.db import Database
 
-_COLUMNS = (
+POST_COLUMNS = (
     "post_id, guild_id, kind, origin, item_id, element_id, correct_option, option_count, opens_at, closes_at, "
     "state, channel_id, message_id, local_date, class_quiz_id"
 )
@@ -53,7 +53,7 @@ class PostRepository:
                 "INSERT INTO posts (guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
                 "opens_at, closes_at, channel_id, local_date, class_quiz_id) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                f"RETURNING {_COLUMNS}",
+                f"RETURNING {POST_COLUMNS}",
                 (
                     new.guild_id,
                     new.kind.value,
@@ -78,12 +78,12 @@ class PostRepository:
         return post_from_row(tuple(row)) if row else None
 
     async def get(self, post_id: int) -> Post | None:
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM posts WHERE post_id = ?", (post_id,))
+        row = await self._db.fetch_one(f"SELECT {POST_COLUMNS} FROM posts WHERE post_id = ?", (post_id,))
         return post_from_row(row) if row else None
 
     async def get_in(self, tx: aiosqlite.Connection, post_id: int) -> Post | None:
         """Read a post inside a transaction."""
-        async with tx.execute(f"SELECT {_COLUMNS} FROM posts WHERE post_id = ?", (post_id,)) as cursor:
+        async with tx.execute(f"SELECT {POST_COLUMNS} FROM posts WHERE post_id = ?", (post_id,)) as cursor:
             row = await cursor.fetchone()
         return post_from_row(tuple(row)) if row else None
 
@@ -111,7 +111,7 @@ class PostRepository:
     async def due_to_close(self, now: datetime) -> list[Post]:
         """Return open posts whose closing time has passed."""
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL AND closes_at <= ? "
+            f"SELECT {POST_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL AND closes_at <= ? "
             "ORDER BY closes_at",
             (to_ms(now),),
         )
@@ -120,28 +120,30 @@ class PostRepository:
     async def open_posts(self) -> list[Post]:
         """Return every open post that will close (to schedule their closing)."""
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL ORDER BY closes_at"
+            f"SELECT {POST_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL ORDER BY closes_at"
         )
         return [post_from_row(r) for r in rows]
 
     async def scheduled(self, guild_id: int, kind: PostKind) -> list[Post]:
         """Return the server's scheduled posts of a kind, oldest first."""
         rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' ORDER BY opens_at",
+            f"SELECT {POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
+            "ORDER BY opens_at",
             (guild_id, kind.value),
         )
         return [post_from_row(r) for r in rows]
 
     async def scheduled_for_date(self, guild_id: int, kind: PostKind, local_date: str) -> Post | None:
         row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' AND local_date = ?",
+            f"SELECT {POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
+            "AND local_date = ?",
             (guild_id, kind.value, local_date),
         )
         return post_from_row(row) if row else None
 
     async def latest(self, guild_id: int, kind: PostKind) -> Post | None:
         row = await self._db.fetch_one(
-            f"SELECT {_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin != 'practice' "
+            f"SELECT {POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin != 'practice' "
             "ORDER BY opens_at DESC, post_id DESC LIMIT 1",
             (guild_id, kind.value),
         )

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.clock import FixedClock
+from bot.storage.answers import AnswerRepository
 from bot.domain.entities import ScheduleKind
 from bot.scheduling import close_job_id, slot_job_id
 from tests.e2e.conftest import BotRunner
@@ -199,7 +200,7 @@ async def test_scheduled_post_then_right_wrong_and_double_clicks(
         click = await fake_discord.click(message, f"rb:ans:{post_id}:{right}", user="bob")
         reply = (await fake_discord.wait_for_callback(click))["data"]
         assert reply["content"].startswith(f"You already answered **{'ABCDE'[wrong]}**")
-        assert len(await bot.services.answers._answers.for_post(post_id)) == 2
+        assert len(await AnswerRepository(bot.services.db).for_post(post_id)) == 2
 
 
 async def test_two_hundred_learners_click_at_once(
@@ -218,7 +219,7 @@ async def test_two_hundred_learners_click_at_once(
             )
         )
         await asyncio.gather(*(fake_discord.wait_for_callback(c, timeout=20) for c in clicks))
-        answers = await bot.services.answers._answers.for_post(post_id)
+        answers = await AnswerRepository(bot.services.db).for_post(post_id)
         assert sorted(a.user_id for a in answers) == sorted(m.user.id for m in learners)
 
 
@@ -259,7 +260,7 @@ async def test_buttons_work_after_a_restart(fake_discord: FakeDiscord, run_bot: 
         click = await fake_discord.click(message, f"rb:ans:{post_id}:0", user="alice")
         reply = (await fake_discord.wait_for_callback(click))["data"]
         assert reply["content"].startswith(("✅", "❌"))
-        assert len(await bot.services.answers._answers.for_post(post_id)) == 1
+        assert len(await AnswerRepository(bot.services.db).for_post(post_id)) == 1
         assert close_job_id(post_id) in bot.scheduler.job_ids()
 
 
