@@ -20,6 +20,7 @@ from bot.ui.summary import summary_embed
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
+    from bot.services.container import Services
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +51,7 @@ class Delivery:
             await asyncio.wait(pending, timeout=timeout)
 
     @property
-    def _services(self):  # noqa: ANN202 - the bot's Services, typed there
+    def _services(self) -> Services:
         return self._bot.services
 
     async def start(self) -> None:

@@ -241,16 +241,19 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         lines = [
             f"Channel: <#{schedule.channel_id}>",
             f"Time: {schedule.local_time:%H:%M} ({settings.timezone}), {describe_weekdays(schedule.weekdays)}",
-            f"Open for: {schedule.close_after_minutes // 60} h"
-            + (f", pings <@&{schedule.role_id}>" if schedule.role_id else ""),
         ]
+        if schedule.kind is not ScheduleKind.WEEKLY:
+            lines.append(
+                f"Open for: {schedule.close_after_minutes // 60} h"
+                + (f", pings <@&{schedule.role_id}>" if schedule.role_id else "")
+            )
         if schedule.enabled:
             next_at = services.posting.next_slot(schedule, settings)
             lines.append(f"Next post: {timestamp(next_at, 'F')}" if next_at else "Next post: none")
         else:
             lines.append(f"Turned off. Run /setup {schedule.kind.value} to turn it back on.")
-        kind = PostKind.QUESTION if schedule.kind is ScheduleKind.DAILY else PostKind.CHALLENGE
-        last = await services.posting.latest(schedule.guild_id, kind)
+        kind = {ScheduleKind.DAILY: PostKind.QUESTION, ScheduleKind.SPOT: PostKind.CHALLENGE}.get(schedule.kind)
+        last = await services.posting.latest(schedule.guild_id, kind) if kind else None
         if last is not None:
             where = (
                 f"https://discord.com/channels/{schedule.guild_id}/{last.channel_id}/{last.message_id}"
