@@ -57,3 +57,8 @@ def period_window(period: Period, now: datetime, zone: ZoneInfo, week_start: int
         first = today.replace(day=1)
         after = (first + timedelta(days=32)).replace(day=1)
     return Window(local_midnight(first, zone), local_midnight(after, zone))
+
+
+def week_key(when: datetime, zone: ZoneInfo, week_start: int) -> str:
+    """Return the local date (ISO) the week containing this moment starts on, in a server's terms."""
+    return week_start_date(when.astimezone(zone).date(), week_start).isoformat()

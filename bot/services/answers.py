@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.domain.clock import Clock
-from bot.domain.entities import Answer, Post
+from bot.domain.entities import Answer, GuildSettings, Post
+from bot.domain.periods import week_key
 from bot.domain.scoring import Origin, score_answer
 from bot.domain.streaks import compute_streaks
 from bot.storage.answers import answer_context, insert_answer, scheduled_history
@@ -77,7 +78,10 @@ class AnswerService:
                 streak_bonus_enabled=context.streak_bonus,
             )
             answer = Answer(post_id, user_id, display_name[:100], choice, correct, score.points, now)
-            if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=max(0, int(elapsed_s * 1000))):
+            settings = context.settings or GuildSettings(post.guild_id)
+            week = week_key(now, settings.zone, settings.week_start)
+            elapsed_ms = max(0, int(elapsed_s * 1000))
+            if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
                 return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
             return AnswerOutcome(AnswerStatus.RECORDED, post, answer)
 

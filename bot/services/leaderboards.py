@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from bot.domain.clock import Clock
 from bot.domain.entities import PostKind
-from bot.domain.periods import Period, Window, period_window
+from bot.domain.periods import Period, Window, period_window, week_key
 from bot.domain.ranking import competition_ranks
 from bot.domain.streaks import Streaks, compute_streaks
 from bot.storage.answers import AnswerRepository
@@ -79,8 +79,10 @@ class LeaderboardService:
 
     async def scope(self, guild_id: int, period: Period, element_id: str | None = None) -> BoardScope:
         settings = await self._guilds.get(guild_id)
-        window = period_window(period, self._clock.now(), settings.zone, settings.week_start)
-        return BoardScope(guild_id, window, element_id)
+        now = self._clock.now()
+        window = period_window(period, now, settings.zone, settings.week_start)
+        week = week_key(now, settings.zone, settings.week_start) if period is Period.WEEK else None
+        return BoardScope(guild_id, window, element_id, week)
 
     async def leaderboard(
         self,

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.clock import from_ms, to_ms
-from bot.domain.entities import Answer, Post
+from bot.domain.entities import Answer, GuildSettings, Post
+from bot.domain.periods import week_key
 from bot.storage.db import Database
+from bot.storage.guilds import guild_settings_from_row
 from bot.storage.posts import POST_COLUMNS, post_from_row
 
 _ANSWER_COLUMNS = "post_id, user_id, display_name, choice, correct, points, answered_at"
@@ -22,6 +24,7 @@ class AnswerContext:
     post: Post | None
     first: Answer | None  # the learner's earlier answer, if any
     streak_bonus: bool
+    settings: GuildSettings | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,7 @@ def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> Answ
     """Return the post, the learner's earlier answer and the server's streak-bonus switch."""
     row = conn.execute(
         f"SELECT {_POST_FIELDS}, a.display_name, a.choice, a.correct, a.points, a.answered_at, "
-        "COALESCE(g.streak_bonus, 0) FROM posts p "
+        "g.guild_id, g.timezone, g.week_start, g.tutor_role_id, g.streak_bonus FROM posts p "
         "LEFT JOIN answers a ON a.post_id = p.post_id AND a.user_id = ? "
         "LEFT JOIN guilds g ON g.guild_id = p.guild_id WHERE p.post_id = ?",
         (user_id, post_id),
@@ -44,20 +47,21 @@ def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> Answ
     if row is None:
         return AnswerContext(None, None, False)
     post = post_from_row(row[:15])
-    name, choice, correct, points, answered_at, bonus = row[15:]
+    name, choice, correct, points, answered_at = row[15:20]
     first = None
     if choice is not None:
         first = Answer(post_id, user_id, name, choice, bool(correct), points, from_ms(answered_at))
-    return AnswerContext(post, first, bool(bonus))
+    settings = guild_settings_from_row(row[20:25]) if row[20] is not None else GuildSettings(post.guild_id)
+    return AnswerContext(post, first, settings.streak_bonus, settings)
 
 
 def insert_answer(
-    conn: sqlite3.Connection, post: Post, answer: Answer, *, on_board: bool, elapsed_ms: int | None
+    conn: sqlite3.Connection, post: Post, answer: Answer, *, on_board: bool, elapsed_ms: int | None, week: str | None
 ) -> bool:
     """Insert an answer; return False if the learner had already answered (nothing is written)."""
     cursor = conn.execute(
         "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
-        "element_id, item_id, answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "element_id, item_id, answered_at, elapsed_ms, week_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (post_id, user_id) DO NOTHING",
         (
             post.post_id,
@@ -72,9 +76,26 @@ def insert_answer(
             post.item_id,
             to_ms(answer.answered_at),
             elapsed_ms,
+            week,
         ),
     )
     return cursor.rowcount == 1
+
+
+def rebuild_week_totals(conn: sqlite3.Connection, settings: GuildSettings) -> int:
+    """Recompute a server's week keys and weekly totals (after its timezone or week start changes)."""
+    zone = settings.zone
+    rows = conn.execute("SELECT answer_id, answered_at FROM answers WHERE guild_id = ?", (settings.guild_id,))
+    keys = [(week_key(from_ms(ms), zone, settings.week_start), answer_id) for answer_id, ms in rows.fetchall()]
+    conn.executemany("UPDATE answers SET week_key = ? WHERE answer_id = ?", keys)
+    conn.execute("DELETE FROM board_week_totals WHERE guild_id = ?", (settings.guild_id,))
+    conn.execute(
+        "INSERT INTO board_week_totals (guild_id, week_key, user_id, points, answers, correct) "
+        "SELECT guild_id, week_key, user_id, SUM(points), COUNT(*), SUM(correct) FROM answers "
+        "WHERE guild_id = ? AND on_board = 1 GROUP BY guild_id, week_key, user_id",
+        (settings.guild_id,),
+    )
+    return len(keys)
 
 
 def scheduled_history(

@@ -29,6 +29,7 @@ class BoardScope:
     guild_id: int
     window: Window
     element_id: str | None = None
+    week_key: str | None = None  # set for "this week" boards: read the weekly totals instead of answers
 
     @property
     def all_time(self) -> bool:
@@ -50,6 +51,11 @@ def _source(scope: BoardScope) -> tuple[str, list[Any]]:
     """Return a subquery of (user_id, points, answers, correct) and its parameters."""
     if scope.all_time and scope.element_id is None:
         return "SELECT user_id, points, answers, correct FROM board_totals WHERE guild_id = ?", [scope.guild_id]
+    if scope.week_key is not None and scope.element_id is None:
+        return (
+            "SELECT user_id, points, answers, correct FROM board_week_totals WHERE guild_id = ? AND week_key = ?",
+            [scope.guild_id, scope.week_key],
+        )
     if scope.all_time:
         return (
             "SELECT user_id, points, answers, correct FROM board_element_totals WHERE guild_id = ? AND element_id = ?",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, time
 from typing import Any
 
@@ -29,6 +30,11 @@ def _schedule(row: tuple[Any, ...]) -> Schedule:
     )
 
 
+def guild_settings_from_row(row: tuple[Any, ...]) -> GuildSettings:
+    """Wrap (guild_id, timezone, week_start, tutor_role_id, streak_bonus)."""
+    return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]))
+
+
 class GuildRepository:
     """Reads and writes server settings and schedules."""
 
@@ -46,8 +52,14 @@ class GuildRepository:
         return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]))
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
-        async with self._db.transaction() as tx:
-            await tx.execute(
+        """Save a server's settings; a new timezone or week start regroups its answers into weeks."""
+        from bot.storage.answers import rebuild_week_totals  # that module imports this one
+
+        def write(conn: sqlite3.Connection) -> None:
+            before = conn.execute(
+                "SELECT timezone, week_start FROM guilds WHERE guild_id = ?", (settings.guild_id,)
+            ).fetchone()
+            conn.execute(
                 "INSERT INTO guilds (guild_id, timezone, week_start, tutor_role_id, streak_bonus, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
                 "week_start = excluded.week_start, tutor_role_id = excluded.tutor_role_id, "
@@ -61,6 +73,12 @@ class GuildRepository:
                     to_ms(now),
                 ),
             )
+            defaults = GuildSettings(settings.guild_id)
+            old = tuple(before) if before else (defaults.timezone, defaults.week_start)
+            if old != (settings.timezone, settings.week_start):
+                rebuild_week_totals(conn, settings)
+
+        await self._db.write(write)
 
     async def save_schedule(self, schedule: Schedule, now: datetime) -> None:
         """Create or replace a server's schedule of a kind (creating the server's row if needed)."""

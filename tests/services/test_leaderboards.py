@@ -159,3 +159,31 @@ async def test_standing_shows_points_rank_accuracy_and_streaks(core: Core) -> No
     assert standing.accuracy == 0.75
     assert (standing.streaks.current, standing.streaks.best) == (0, 4)
     assert (standing.streaks.current_correct, standing.streaks.best_correct) == (0, 2)
+
+
+async def test_changing_the_week_start_regroups_earlier_answers(core: Core) -> None:
+    """Weekly totals follow a server that changes its week start after answers were recorded."""
+    monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    await _answer_at(core, monday - timedelta(days=1), 1, True)  # Sunday
+    await _answer_at(core, monday, 2, True)  # Monday
+    core.clock.set(monday + timedelta(days=1))
+    board = await core.leaderboards.leaderboard(1, Period.WEEK)
+    assert [e.user_id for e in board.entries] == [2]
+    await core.guilds.save(GuildSettings(1, week_start=6), core.clock.now())
+    board = await core.leaderboards.leaderboard(1, Period.WEEK)
+    assert sorted(e.user_id for e in board.entries) == [1, 2]
+
+
+async def test_weekly_totals_match_the_answers(core: Core) -> None:
+    """The kept weekly totals give the same board as adding up the week's answers."""
+    from dataclasses import replace
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    for n in range(30):
+        await _answer_at(core, start + timedelta(hours=5 * n), n % 7, n % 3 != 0)
+    core.clock.set(start + timedelta(days=6))
+    scope = await core.leaderboards.scope(1, Period.WEEK)
+    assert scope.week_key == "2026-03-02"
+    kept = await core.boards.page(scope, 100)
+    summed = await core.boards.page(replace(scope, week_key=None), 100)
+    assert kept == summed and len(kept) == 7
