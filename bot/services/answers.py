@@ -85,4 +85,4 @@ class AnswerService:
                 return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
             return AnswerOutcome(AnswerStatus.RECORDED, post, answer)
 
-        return await self._db.write(decide)
+        return await self._db.write_batched(decide)

@@ -161,3 +161,22 @@ def test_migrate_command_reports_what_it_did(
     first, second = capsys.readouterr().out.splitlines()
     assert "applied 0001_initial.sql" in first
     assert second.endswith(f"already at version {latest_version()}")
+
+
+async def test_batched_writes_commit_together_and_fail_alone(core: Core) -> None:
+    """Writes queued together are all saved, except one that fails, which leaves nothing behind."""
+    import asyncio
+
+    def insert(guild_id: int) -> object:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (guild_id,))
+            if guild_id == 3:
+                raise ValueError("this one fails")
+            return guild_id
+
+        return core.db.write_batched(work)
+
+    results = await asyncio.gather(*(insert(g) for g in range(1, 6)), return_exceptions=True)
+    assert results[:2] == [1, 2] and results[3:] == [4, 5]
+    assert isinstance(results[2], ValueError)
+    assert await core.db.fetch_all("SELECT guild_id FROM guilds ORDER BY guild_id") == [(1,), (2,), (4,), (5,)]
