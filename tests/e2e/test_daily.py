@@ -8,9 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from bot.domain.clock import FixedClock
-from bot.storage.answers import AnswerRepository
 from bot.domain.entities import ScheduleKind
 from bot.scheduling import close_job_id, slot_job_id
+from bot.storage.answers import AnswerRepository
 from tests.e2e.conftest import BotRunner
 from tests.fakediscord.server import FakeDiscord
 
