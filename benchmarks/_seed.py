@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.domain.clock import FixedClock, to_ms
+from bot.domain.clock import FixedClock, from_ms, to_ms
+from bot.domain.periods import week_key
 from bot.services.answers import AnswerService
 from bot.services.leaderboards import LeaderboardService
 from bot.storage.answers import AnswerRepository
@@ -205,10 +207,12 @@ def seed(
             all_posts,
         )
         all_answers.sort(key=lambda r: r[10])  # answers arrive in time order, so the rowids follow the clock
+        # Every server here is in London with weeks from Monday: the week key the bot would store.
+        london = ZoneInfo("Europe/London")
         conn.executemany(
             "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
-            "element_id, item_id, answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            all_answers,
+            "element_id, item_id, answered_at, elapsed_ms, week_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [(*row, week_key(from_ms(row[10]), london, 0)) for row in all_answers],
         )
         conn.execute("COMMIT")
         # No ANALYZE: the bot never runs it, so the planner must do without statistics here too.
