@@ -9,9 +9,12 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.course.loader import load_catalog
+from bot.course.catalog import Catalog
+from bot.course.loader import ContentInvalid, load_catalog
+from bot.course.yamlsource import ContentError
 from bot.delivery import Delivery
 from bot.domain.clock import Clock, SystemClock
+from bot.domain.entities import PostKind
 from bot.scheduling import Scheduler
 from bot.services.container import Services, build_services
 from bot.settings import Settings
@@ -22,7 +25,7 @@ from bot.ui.posts import AnswerButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.setup", "cogs.post", "cogs.leaderboard", "cogs.study")
+EXTENSIONS = ("cogs.setup", "cogs.post", "cogs.leaderboard", "cogs.study", "cogs.admin")
 
 
 def intents() -> discord.Intents:
@@ -47,6 +50,8 @@ class RevisionBot(commands.Bot):
         self.delivery = Delivery(self)
         self._services: Services | None = None
         self._db: Database | None = None
+        self.started_at = self.clock.now()
+        self._reload_lock = asyncio.Lock()
 
     @property
     def services(self) -> Services:
@@ -60,7 +65,9 @@ class RevisionBot(commands.Bot):
         self._db = await Database.open(settings.database_file)
         catalog = await asyncio.to_thread(load_catalog, settings.content_dir, settings.cache_dir)
         log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
-        self._services = build_services(self._db, catalog, self.clock)
+        self._services = build_services(
+            self._db, catalog, self.clock, include_unreviewed=settings.use_unreviewed_generated
+        )
         install_error_handler(self.tree)
         self.add_dynamic_items(AnswerButton, BoardPageButton)
         for extension in EXTENSIONS:
@@ -68,6 +75,34 @@ class RevisionBot(commands.Bot):
         self.scheduler.start()
         await self.delivery.start()
         await self._sync_commands()
+
+    async def reload_content(self) -> Catalog:
+        """Load the content again and switch the services to it; if it is invalid (ContentInvalid), nothing changes."""
+        async with self._reload_lock:
+            current = self.services
+            catalog = await asyncio.to_thread(load_catalog, self.settings.content_dir, self.settings.cache_dir)
+            known = {PostKind.QUESTION: set(catalog.question_ids()), PostKind.CHALLENGE: set(catalog.challenge_ids())}
+            orphans = [p for p in await current.posting.open_posts() if p.item_id not in known.get(p.kind, {p.item_id})]
+            if orphans:  # closing them needs their item: keep it until they have closed
+                raise ContentInvalid(
+                    [
+                        ContentError(
+                            "open posts",
+                            None,
+                            f"post {p.post_id}",
+                            f"shows {p.kind.value} {p.item_id!r}, "
+                            f"which the new content lacks; it closes {p.closes_at:%Y-%m-%d %H:%M} UTC",
+                        )
+                        for p in orphans
+                    ]
+                )
+            # Services are immutable and hold the catalog in several places: build a new set over the same
+            # database and clock, and swap it in one assignment. Work already running keeps the old set.
+            self._services = build_services(
+                current.db, catalog, current.clock, include_unreviewed=self.settings.use_unreviewed_generated
+            )
+            log.info("content reloaded: %s version=%s", catalog.summary(), catalog.version[:12])
+            return catalog
 
     async def _sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.backups import backup_into
 from bot.course.coverage import coverage
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.course.preview import Preview, preview_items
@@ -59,16 +60,38 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("--check", action="store_true", help="exit 1 if the files differ from the models")
     schema.set_defaults(handler=_schema)
 
+    importer = content_commands.add_parser("import", help="turn revision notes into a course folder")
+    importer.add_argument("notes", nargs="+", type=Path, metavar="NOTES", help="notes files (plain text)")
+    importer.add_argument("--course", required=True, metavar="COURSE_ID", help="the course's id")
+    importer.add_argument("--out", required=True, type=Path, metavar="DIR", help="the course folder to write")
+    importer.add_argument("--title", help="the course's title (default: kept, or made from COURSE_ID)")
+    importer.set_defaults(handler=_import)
+
+    review = content_commands.add_parser("review", help="list generated items not yet reviewed, or mark them")
+    review.add_argument("path", type=Path, metavar="DIR", help="content folder or course folder")
+    marking = review.add_mutually_exclusive_group()
+    marking.add_argument("--mark", nargs="+", metavar="ID", help="mark these items reviewed")
+    marking.add_argument("--all", action="store_true", help="mark every unreviewed generated item reviewed")
+    review.set_defaults(handler=_review)
+
     db = commands.add_parser("db", help="create, back up and restore the database")
     db_commands = db.add_subparsers(title="db commands", metavar="ACTION")
     migrate = db_commands.add_parser("migrate", help="create the database or bring it up to date")
     migrate.set_defaults(handler=_db_migrate)
     backup = db_commands.add_parser("backup", help="copy the database safely, even while the bot runs")
-    backup.add_argument("path", type=Path, help="where to write the copy")
+    backup.add_argument("path", type=Path, help="where to write the copy, or a folder for a dated copy")
+    backup.add_argument("--keep", type=int, metavar="N", help="PATH is a folder: keep only the newest N dated copies")
     backup.set_defaults(handler=_db_backup)
     restore = db_commands.add_parser("restore", help="replace the database with a backup (stop the bot first)")
     restore.add_argument("path", type=Path, help="the backup to restore")
     restore.set_defaults(handler=_db_restore)
+
+    doctor = commands.add_parser("doctor", help="check settings, token, database, content and login; exit 1 on failure")
+    doctor.add_argument("--offline", action="store_true", help="do not try to log in to Discord")
+    doctor.set_defaults(handler=_doctor)
+
+    invite = commands.add_parser("invite-url", help="print the link that adds the bot to a server")
+    invite.set_defaults(handler=_invite_url)
     return parser
 
 
@@ -152,6 +175,18 @@ def _read_line() -> str:
     return line
 
 
+def _import(args: argparse.Namespace) -> int:
+    from bot.course.importer import run_import
+
+    return run_import(args.notes, args.course, args.out, args.title, sys.stdout, sys.stderr)
+
+
+def _review(args: argparse.Namespace) -> int:
+    from bot.course.review import run_review
+
+    return run_review(args.path, args.mark, args.all, sys.stdout, sys.stderr)
+
+
 def _db_migrate(_args: argparse.Namespace) -> int:
     path = Settings().database_file
     try:
@@ -173,12 +208,21 @@ def _db_backup(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"No database at {source} to back up.", file=sys.stderr)
         return EXIT_FAILED
+    if args.keep is not None and args.keep < 1:
+        print("--keep must be at least 1.", file=sys.stderr)
+        return EXIT_USAGE
     try:
-        size = backup_database(source, args.path)
+        if args.keep is not None or args.path.is_dir():
+            result = backup_into(source, args.path, args.keep)
+            path, size, removed = result.path, result.size, result.removed
+        else:
+            path, size, removed = args.path, backup_database(source, args.path), ()
     except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Backup failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Backed up {source} to {args.path} ({size / 1024:,.0f} KiB)")
+    print(f"Backed up {source} to {path} ({size / 1024:,.0f} KiB)")
+    for old in removed:
+        print(f"Removed old backup {old}")
     return EXIT_OK
 
 
@@ -190,6 +234,30 @@ def _db_restore(args: argparse.Namespace) -> int:
         print(f"Not restored: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"Restored {args.path} to {target}" + (f"; the previous database is kept at {kept}" if kept else ""))
+    return EXIT_OK
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.doctor import diagnose, failed, report_lines
+
+    results = asyncio.run(diagnose(online=not args.offline))
+    for line in report_lines(results):
+        print(line)
+    return EXIT_FAILED if failed(results) else EXIT_OK
+
+
+def _invite_url(_args: argparse.Namespace) -> int:
+    from bot.invite import InviteSettings, NoApplicationId, application_id, invite_url, permission_names
+
+    try:
+        url = invite_url(application_id(InviteSettings()))
+    except NoApplicationId as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_FAILED
+    print(url)
+    print(f"Scopes: bot, applications.commands. Permissions: {', '.join(permission_names())}.", file=sys.stderr)
     return EXIT_OK
 
 

@@ -67,6 +67,7 @@ class Catalog:
         "_items",
         "_notes",
         "_question_ids",
+        "_unreviewed",
         "courses",
         "version",
     )
@@ -79,6 +80,7 @@ class Catalog:
         question_ids: dict[str, tuple[str, ...]],
         challenge_ids: dict[str, tuple[str, ...]],
         items: _Items,
+        unreviewed: frozenset[str] = frozenset(),
     ) -> None:
         self.version = version
         self.courses = courses
@@ -90,6 +92,7 @@ class Catalog:
             i: e for e, ids in challenge_ids.items() for i in ids
         }
         self._items = items
+        self._unreviewed = unreviewed
 
     @classmethod
     def from_content(cls, content: Content, version: str) -> Catalog:
@@ -105,6 +108,7 @@ class Catalog:
                 {q.id: q for e in elements for q in e.questions},
                 {c.id: c for e in elements for c in e.challenges},
             ),
+            frozenset(i.id for e in elements for i in (*e.questions, *e.challenges) if _unreviewed(i)),
         )
 
     def elements(self) -> Iterator[ElementNotes]:
@@ -131,6 +135,25 @@ class Catalog:
         if element_id is not None:
             return self._challenge_ids[element_id]
         return tuple(i for e in self.elements() for i in self._challenge_ids[e.id])
+
+    def postable_question_ids(self, element_id: str | None = None, include_unreviewed: bool = False) -> tuple[str, ...]:
+        """Return question_ids without generated questions no tutor has reviewed, unless include_unreviewed."""
+        return self._postable(self.question_ids(element_id), include_unreviewed)
+
+    def postable_challenge_ids(
+        self, element_id: str | None = None, include_unreviewed: bool = False
+    ) -> tuple[str, ...]:
+        """Return challenge_ids without generated challenges no tutor has reviewed, unless include_unreviewed."""
+        return self._postable(self.challenge_ids(element_id), include_unreviewed)
+
+    def is_unreviewed(self, item_id: str) -> bool:
+        """Return whether this question or challenge was generated and not yet reviewed by a tutor."""
+        return item_id in self._unreviewed
+
+    def _postable(self, ids: tuple[str, ...], include_unreviewed: bool) -> tuple[str, ...]:
+        if include_unreviewed or not self._unreviewed:
+            return ids
+        return tuple(i for i in ids if i not in self._unreviewed)
 
     def question(self, question_id: str) -> Located[Question]:
         """Return a question with its element (KeyError if there is none)."""
@@ -174,6 +197,10 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
+def _unreviewed(item: Question | Challenge) -> bool:
+    return item.origin is not None and item.origin.unreviewed_generated
+
+
 def _notes_of(element: Element) -> ElementNotes:
     # Already validated as part of the element: copy the fields without validating again.
     return ElementNotes.model_construct(**{name: getattr(element, name) for name in ElementNotes.model_fields})
@@ -200,6 +227,7 @@ class _CompiledElement(Strict):
     notes: ElementNotes
     questions: tuple[tuple[str, int, int], ...]
     challenges: tuple[tuple[str, int, int], ...]
+    unreviewed: tuple[str, ...] = ()  # generated items no tutor has reviewed, known without decoding them
 
 
 class _CompiledCourse(Strict):
@@ -236,6 +264,7 @@ def compile_catalog(content: Content, version: str) -> bytes:
                     notes=_notes_of(element),
                     questions=tuple(place(q) for q in element.questions),
                     challenges=tuple(place(c) for c in element.challenges),
+                    unreviewed=tuple(i.id for i in (*element.questions, *element.challenges) if _unreviewed(i)),
                 )
                 for element in course.elements
             ),
@@ -271,6 +300,7 @@ def load_compiled(data: bytes, version: str) -> Catalog:
             {q[0]: (q[1], q[2]) for e in elements for q in e.questions},
             {c[0]: (c[1], c[2]) for e in elements for c in e.challenges},
         ),
+        frozenset(i for e in elements for i in e.unreviewed),
     )
 
 

@@ -11,10 +11,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 # Limits Discord imposes on what we show (https://discord.com/developers/docs/resources/message).
 BUTTON_LABEL_MAX = 80
@@ -104,6 +106,20 @@ class MarkingPoint(Strict):
     text: FieldText  # type: ignore[valid-type]
 
 
+class Provenance(Strict):
+    """Where a generated item came from, and whether a tutor has reviewed it (hand-written items have none)."""
+
+    generated: bool = Field(description="True for an item made by `revbot content import`.")
+    reviewed: bool = Field(default=False, description="True once a tutor has checked it (`revbot content review`).")
+    source: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=EMBED_FIELD_NAME_MAX)] = (
+        Field(description="Id of the concept, tip, misconception or marking point it came from, or a description.")
+    )
+
+    @property
+    def unreviewed_generated(self) -> bool:
+        return self.generated and not self.reviewed
+
+
 class QuestionKind(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     TRUE_FALSE = "true_false"
@@ -133,6 +149,7 @@ class Question(Strict):
     marking_points: tuple[Id, ...] = Field(default=(), description="Ids of the marking points it tests.")
     tips: tuple[Id, ...] = Field(default=(), description="Ids of the exam tips it tests.")
     difficulty: Literal[1, 2, 3] = Field(description="1 easy, 2 medium, 3 hard.")
+    origin: Provenance | None = Field(default=None, description="Only for generated items: where it came from.")
 
     @field_validator("options")
     @classmethod
@@ -205,6 +222,7 @@ class Challenge(Strict):
     )
     concepts: tuple[Id, ...] = Field(default=(), description="Ids of key concepts it also touches.")
     difficulty: Literal[1, 2, 3] = Field(default=2, description="1 easy, 2 medium, 3 hard.")
+    origin: Provenance | None = Field(default=None, description="Only for generated items: where it came from.")
 
     @field_validator("options")
     @classmethod
@@ -260,6 +278,33 @@ class Element(ElementNotes):
 
     questions: tuple[Question, ...] = ()
     challenges: tuple[Challenge, ...] = ()
+
+    @field_validator("questions", "challenges")
+    @classmethod
+    def _origins_point_into_element(
+        cls, items: tuple[Question, ...] | tuple[Challenge, ...], info: ValidationInfo
+    ) -> tuple[Question, ...] | tuple[Challenge, ...]:
+        # A source that looks like an id must name an item of this element; other text is a description.
+        fields = ("concepts", "tips", "misconceptions", "marking_points")
+        if any(field not in info.data for field in fields):
+            return items  # those fields have errors of their own; checking against them would only add noise
+        known = {item.id for field in fields for item in info.data[field]}
+        bad = [
+            InitErrorDetails(
+                type=PydanticCustomError(
+                    "origin_source",
+                    "'{source}' is not a concept, tip, misconception or marking point of this element",
+                    {"source": item.origin.source},
+                ),
+                loc=(index, "origin", "source"),
+                input=item.origin.source,
+            )
+            for index, item in enumerate(items)
+            if item.origin is not None and ID_RE.match(item.origin.source) and item.origin.source not in known
+        ]
+        if bad:
+            raise ValidationError.from_exception_data(cls.__name__, bad)
+        return items
 
 
 class CourseFile(Strict):

@@ -39,11 +39,11 @@ class Services:
     weekly: WeeklySummaryService
 
 
-def build_services(db: Database, catalog: Catalog, clock: Clock) -> Services:
-    """Return the services over one database and catalog."""
+def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unreviewed: bool = False) -> Services:
+    """Return the services over one database and catalog (unreviewed generated items are not posted by default)."""
     guilds, posts, answers = GuildRepository(db), PostRepository(db), AnswerRepository(db)
     boards, summaries = BoardRepository(db), SummaryRepository(db)
-    selection = SelectionService(catalog, posts)
+    selection = SelectionService(catalog, posts, include_unreviewed)
     return Services(
         db=db,
         catalog=catalog,

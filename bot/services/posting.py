@@ -86,29 +86,18 @@ class PostingService:
 
     async def open_scheduled(self, schedule: Schedule, settings: GuildSettings) -> OpenedPost | None:
         """Create today's scheduled post; None if the server already has it for this local date."""
-        now = self._clock.now()
-        local_date = now.astimezone(settings.zone).date().isoformat()
+        local_date = self._clock.now().astimezone(settings.zone).date().isoformat()
         kind = POST_KIND[schedule.kind]
         if await self._posts.scheduled_for_date(schedule.guild_id, kind, local_date) is not None:
             return None
-        seed = f"{schedule.guild_id}:{kind.value}:{local_date}"
-        item_id = await self._selection.next_item(schedule.guild_id, kind, seed)
-        if item_id is None:
-            raise NothingToPost("the course has nothing of this kind to post")
-        return await self._create(
-            NewPost(
-                guild_id=schedule.guild_id,
-                kind=kind,
-                origin=Origin.SCHEDULED,
-                item_id=item_id,
-                element_id="",
-                correct_option=0,
-                option_count=2,
-                opens_at=now,
-                closes_at=now + timedelta(minutes=schedule.close_after_minutes),
-                channel_id=schedule.channel_id,
-                local_date=local_date,
-            )
+        return await self._open(
+            schedule.guild_id,
+            kind,
+            Origin.SCHEDULED,
+            seed=f"{schedule.guild_id}:{kind.value}:{local_date}",
+            close_after_minutes=schedule.close_after_minutes,
+            channel_id=schedule.channel_id,
+            local_date=local_date,
         )
 
     async def open_manual(
@@ -121,70 +110,59 @@ class PostingService:
         seed: int | str,
     ) -> OpenedPost:
         """Create a post a tutor asked for now; it does not count as the scheduled one."""
-        now = self._clock.now()
-        item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
-        if item_id is None:
-            raise NothingToPost("that element has nothing of this kind to post")
-        opened = await self._create(
-            NewPost(
-                guild_id=guild_id,
-                kind=kind,
-                origin=Origin.MANUAL,
-                item_id=item_id,
-                element_id="",
-                correct_option=0,
-                option_count=2,
-                opens_at=now,
-                closes_at=now + timedelta(minutes=close_after_minutes),
+        return _never_refused(
+            await self._open(
+                guild_id,
+                kind,
+                Origin.MANUAL,
+                seed=seed,
+                element_id=element_id,
+                close_after_minutes=close_after_minutes,
                 channel_id=channel_id,
             )
         )
-        if opened is None:  # pragma: no cover - only scheduled posts are limited to one a day
-            raise RuntimeError("a manual post was refused as a duplicate")
-        return opened
 
     async def open_practice(self, guild_id: int, kind: PostKind, element_id: str | None, seed: int | str) -> OpenedPost:
         """Create a personal post (counted in the learner's stats only) that stays open."""
+        return _never_refused(await self._open(guild_id, kind, Origin.PRACTICE, seed=seed, element_id=element_id))
+
+    async def _open(
+        self,
+        guild_id: int,
+        kind: PostKind,
+        origin: Origin,
+        *,
+        seed: int | str,
+        element_id: str | None = None,
+        close_after_minutes: int | None = None,
+        channel_id: int | None = None,
+        local_date: str | None = None,
+    ) -> OpenedPost | None:
+        """Choose the item and create the post; None only when a scheduled post for the date exists."""
         item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
         if item_id is None:
-            raise NothingToPost("that element has nothing of this kind to practise")
-        opened = await self._create(
-            NewPost(
-                guild_id=guild_id,
-                kind=kind,
-                origin=Origin.PRACTICE,
-                item_id=item_id,
-                element_id="",
-                correct_option=0,
-                option_count=2,
-                opens_at=self._clock.now(),
-                closes_at=None,
-            )
-        )
-        if opened is None:  # pragma: no cover - only scheduled posts are limited to one a day
-            raise RuntimeError("a practice post was refused as a duplicate")
-        return opened
-
-    async def _create(self, new: NewPost) -> OpenedPost | None:
-        located = (
-            self._catalog.question(new.item_id)
-            if new.kind is PostKind.QUESTION
-            else self._catalog.challenge(new.item_id)
-        )
+            raise NothingToPost("there is nothing of this kind to post" + (f" in {element_id}" if element_id else ""))
+        located = self._catalog.question(item_id) if kind is PostKind.QUESTION else self._catalog.challenge(item_id)
         item = located.item
         correct, count = (
             (item.correct_index, len(item.choices)) if isinstance(item, Question) else (item.mistake, len(item.options))
         )
-        filled = NewPost(
-            **{
-                **{f: getattr(new, f) for f in new.__dataclass_fields__},
-                "element_id": located.element.id,
-                "correct_option": correct,
-                "option_count": count,
-            }
+        now = self._clock.now()
+        new = NewPost(
+            guild_id=guild_id,
+            kind=kind,
+            origin=origin,
+            item_id=item_id,
+            element_id=located.element.id,
+            correct_option=correct,
+            option_count=count,
+            opens_at=now,
+            closes_at=now + timedelta(minutes=close_after_minutes) if close_after_minutes else None,
+            channel_id=channel_id,
+            local_date=local_date,
         )
         async with self._db.transaction() as tx:
-            post = await self._posts.create(tx, filled)
+            post = await self._posts.create(tx, new)
         return OpenedPost(post, located) if post is not None else None
 
     async def attach_message(self, post_id: int, channel_id: int, message_id: int) -> None:
@@ -231,3 +209,9 @@ class PostingService:
 
     async def latest(self, guild_id: int, kind: PostKind) -> Post | None:
         return await self._posts.latest(guild_id, kind)
+
+
+def _never_refused(opened: OpenedPost | None) -> OpenedPost:
+    if opened is None:  # pragma: no cover - only scheduled posts are limited to one a day
+        raise RuntimeError("a post that is not scheduled was refused as a duplicate")
+    return opened

@@ -11,18 +11,19 @@ from bot.storage.posts import PostRepository
 class SelectionService:
     """Picks the next question or challenge for a server from its history."""
 
-    def __init__(self, catalog: Catalog, posts: PostRepository) -> None:
+    def __init__(self, catalog: Catalog, posts: PostRepository, include_unreviewed: bool = False) -> None:
         self._catalog = catalog
         self._posts = posts
+        self._include_unreviewed = include_unreviewed  # generated items a tutor has not reviewed yet
 
     async def next_item(
         self, guild_id: int, kind: PostKind, seed: int | str, element_id: str | None = None
     ) -> str | None:
         """Return the id of the next item (None if the bank is empty), the same for the same seed and history."""
         ids = (
-            self._catalog.question_ids(element_id)
+            self._catalog.postable_question_ids(element_id, self._include_unreviewed)
             if kind is PostKind.QUESTION
-            else self._catalog.challenge_ids(element_id)
+            else self._catalog.postable_challenge_ids(element_id, self._include_unreviewed)
         )
         if not ids:
             return None

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.course.loader import load_catalog
 from bot.domain.entities import PostKind
 from bot.services.selection import SelectionService
@@ -11,6 +13,8 @@ from tests.conftest import Core
 from tests.helpers import make_post
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
+SEEDS_DIR = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+SEEDS = sorted(SEEDS_DIR.glob("*.txt")) if SEEDS_DIR.is_dir() else []
 
 
 async def test_whole_bank_is_used_before_any_repeat(core: Core) -> None:
@@ -38,3 +42,24 @@ async def test_same_seed_same_history_same_choice(core: Core) -> None:
     assert first in catalog.challenge_ids()
     await make_post(core, guild_id=2, item_id=str(first), kind=PostKind.CHALLENGE)
     assert await selector.next_item(1, PostKind.CHALLENGE, seed="s") == first
+
+
+async def test_unreviewed_generated_items_are_not_posted_unless_allowed(core: Core, tmp_path: Path) -> None:
+    """Imported questions wait for a tutor's review before the server is shown them (unless the setting allows)."""
+    from bot.cli import main
+
+    if not SEEDS:
+        pytest.skip("the source notes are not beside this checkout")
+    out = tmp_path / "imported"
+    assert main(["content", "import", str(SEEDS[0]), "--course", "imported", "--out", str(out)]) == 0
+    catalog = load_catalog(out)
+    assert catalog.question_ids()
+    assert await SelectionService(catalog, core.posts).next_item(1, PostKind.QUESTION, seed="x") is None
+    allowed = SelectionService(catalog, core.posts, include_unreviewed=True)
+    assert await allowed.next_item(1, PostKind.QUESTION, seed="x") in catalog.question_ids()
+    assert main(["content", "review", str(out), "--all"]) == 0
+    reviewed = load_catalog(out)
+    assert (
+        await SelectionService(reviewed, core.posts).next_item(1, PostKind.QUESTION, seed="x")
+        in reviewed.question_ids()
+    )

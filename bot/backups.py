@@ -1,0 +1,58 @@
+"""Dated backups in a folder, keeping the newest N: what the daily backup timer runs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.storage.db import backup_database
+
+BACKUP_RE = re.compile(r"^revbot-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3$")
+
+
+@dataclass(frozen=True, slots=True)
+class BackupResult:
+    """The copy just written and the old copies removed to keep the newest N."""
+
+    path: Path
+    size: int
+    removed: tuple[Path, ...]
+
+
+def backups_in(folder: Path) -> list[Path]:
+    """Return the dated backups in folder, oldest first (other files are never counted or touched)."""
+    found = []
+    for entry in folder.iterdir() if folder.is_dir() else ():
+        match = BACKUP_RE.match(entry.name)
+        if match and entry.is_file():
+            found.append((match.group(1), int(match.group(2) or 0), entry))
+    return [path for *_, path in sorted(found)]
+
+
+def dated_name(folder: Path, now: datetime) -> Path:
+    """Return a new file name for a backup made at now, e.g. revbot-20260302T090000Z.sqlite3."""
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path, n = folder / f"revbot-{stamp}.sqlite3", 0
+    while path.exists():  # two backups in one second: number the later ones
+        n += 1
+        path = folder / f"revbot-{stamp}-{n}.sqlite3"
+    return path
+
+
+def backup_into(source: Path, folder: Path, keep: int | None, now: datetime | None = None) -> BackupResult:
+    """Write a dated copy of source into folder, then delete the oldest dated copies beyond keep."""
+    if keep is not None and keep < 1:
+        raise ValueError("--keep must be at least 1")
+    folder.mkdir(parents=True, exist_ok=True)
+    destination = dated_name(folder, now or datetime.now(UTC))
+    size = backup_database(source, destination)
+    removed: list[Path] = []
+    if keep is not None:
+        # The new copy always stays, even if the clock went back and its name sorts before older ones.
+        others = [p for p in backups_in(folder) if p != destination]
+        for old in others[: max(0, len(others) - (keep - 1))]:
+            old.unlink()
+            removed.append(old)
+    return BackupResult(destination, size, tuple(removed))

@@ -1,0 +1,221 @@
+"""`revbot content review`: list generated items no tutor has reviewed yet, and mark them reviewed.
+
+Marking edits only the `reviewed` value in place (or adds it), so a tutor's wording, comments and layout
+in the file stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+
+from bot.course.loader import CONTENT_SUFFIXES, COURSE_FILE, ContentInvalid, load_content
+from bot.course.yamlout import dump_content, write_atomically
+
+EXIT_OK, EXIT_FAILED = 0, 1
+_PROMPT_SHOWN = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewItem:
+    """A question or challenge in a content file, and what review needs to know about it."""
+
+    file: Path
+    id: str
+    kind: str  # "question" or "challenge"
+    source: str
+    text: str
+    generated: bool
+    reviewed: bool
+    origin_node: yaml.MappingNode | None
+
+    @property
+    def unreviewed(self) -> bool:
+        return self.generated and not self.reviewed
+
+
+def run_review(root: Path, mark: Sequence[str] | None, mark_all: bool, stdout: TextIO, stderr: TextIO) -> int:
+    """List unreviewed generated items under root, or mark some (or all) reviewed; return the exit code."""
+    if not _valid(root, stderr):
+        return EXIT_FAILED
+    items = list(_items(root))
+    if not mark and not mark_all:
+        _list(root, [i for i in items if i.unreviewed], stdout)
+        return EXIT_OK
+    if mark_all:
+        targets = [i for i in items if i.unreviewed]
+    else:
+        by_id = {i.id: i for i in items}
+        problems = []
+        for item_id in dict.fromkeys(mark or ()):
+            found = by_id.get(item_id)
+            if found is None:
+                problems.append(f"{item_id}: no question or challenge has this id")
+            elif not found.generated:
+                problems.append(f"{item_id}: written by hand, not generated; there is nothing to review")
+        if problems:
+            for problem in problems:
+                stderr.write(f"error: {problem}\n")
+            stderr.write("nothing marked\n")
+            return EXIT_FAILED
+        targets = [by_id[i] for i in dict.fromkeys(mark or ())]
+        for item in targets:
+            if item.reviewed:
+                stdout.write(f"{item.id}: already reviewed\n")
+        targets = [i for i in targets if not i.reviewed]
+    by_file: dict[Path, list[ReviewItem]] = {}
+    for item in targets:
+        by_file.setdefault(item.file, []).append(item)
+    for path, marked in by_file.items():
+        _mark(path, marked)
+        stdout.write(f"{path}: marked {len(marked)} item{'s' if len(marked) != 1 else ''} reviewed\n")
+    if not _valid(root, stderr):  # never expected: the edit changes one value the model accepts either way
+        return EXIT_FAILED
+    left = sum(1 for i in _items(root) if i.unreviewed)
+    stdout.write(f"{len(targets)} marked reviewed; {left} still to review\n")
+    return EXIT_OK
+
+
+def _valid(root: Path, stderr: TextIO) -> bool:
+    try:
+        load_content(root)
+    except ContentInvalid as exc:
+        for error in exc.errors:
+            stderr.write(f"{error}\n")
+        stderr.write(f"{root}: fix these problems first (`revbot content validate {root}` lists them)\n")
+        return False
+    return True
+
+
+def _list(root: Path, unreviewed: list[ReviewItem], stdout: TextIO) -> None:
+    if not unreviewed:
+        stdout.write(f"No unreviewed generated items in {root}.\n")
+        return
+    id_width = max(len(i.id) for i in unreviewed)
+    source_width = max(len(i.source) for i in unreviewed)
+    stdout.write(f"{'id':<{id_width}}  {'kind':<9}  {'source':<{source_width}}  prompt\n")
+    for item in unreviewed:
+        text = " ".join(item.text.split())
+        shown = text if len(text) <= _PROMPT_SHOWN else text[: _PROMPT_SHOWN - 1] + "…"
+        stdout.write(f"{item.id:<{id_width}}  {item.kind:<9}  {item.source:<{source_width}}  {shown}\n")
+    questions = sum(1 for i in unreviewed if i.kind == "question")
+    stdout.write(
+        f"{len(unreviewed)} unreviewed generated items ({questions} questions, "
+        f"{len(unreviewed) - questions} challenges). Check each one in its file, then mark it: "
+        f"`revbot content review {root} --mark ID...` (or `--all`)\n"
+    )
+
+
+def _element_files(root: Path) -> Iterator[Path]:
+    if (root / COURSE_FILE).is_file():
+        course_dirs = [root]
+    else:
+        course_dirs = sorted(d for d in root.iterdir() if (d / COURSE_FILE).is_file())
+    for course_dir in course_dirs:
+        yield from sorted(
+            p for p in course_dir.iterdir() if p.suffix in CONTENT_SUFFIXES and p.is_file() and p.name != COURSE_FILE
+        )
+
+
+def _items(root: Path) -> Iterator[ReviewItem]:
+    for path in _element_files(root):
+        text = path.read_bytes().decode("utf-8")
+        data = yaml.safe_load(text)
+        root_node = yaml.compose(text, Loader=yaml.SafeLoader)
+        for key, kind in (("questions", "question"), ("challenges", "challenge")):
+            nodes = _value(root_node, key)
+            values = data.get(key) or []
+            node_items = nodes.value if isinstance(nodes, yaml.SequenceNode) else []
+            for value, node in zip(values, node_items, strict=False):
+                origin = value.get("origin") or {}
+                origin_node = _value(node, "origin")
+                yield ReviewItem(
+                    file=path,
+                    id=value["id"],
+                    kind=kind,
+                    source=str(origin.get("source", "")),
+                    text=_shown_text(value),
+                    generated=origin.get("generated") is True,
+                    reviewed=origin.get("reviewed") is True,
+                    origin_node=origin_node if isinstance(origin_node, yaml.MappingNode) else None,
+                )
+
+
+def _shown_text(value: dict[str, Any]) -> str:
+    if "prompt" in value:
+        return str(value["prompt"])
+    if value.get("scenario"):
+        return str(value["scenario"])
+    options, mistake = value.get("options") or [], value.get("mistake")
+    if isinstance(mistake, int) and 0 <= mistake < len(options):
+        return f"spot the mistake: {options[mistake]}"
+    return ""
+
+
+def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
+            return value_node
+    return None
+
+
+def _mark(path: Path, items: list[ReviewItem]) -> None:
+    """Set reviewed: true for these items, editing only that value; re-write the file if that is not possible."""
+    text = path.read_bytes().decode("utf-8")
+    newline = "\r\n" if "\r\n" in text else "\n"
+    edits: list[tuple[int, int, str]] = []
+    for item in items:
+        edit = _edit(item.origin_node, newline) if item.origin_node is not None else None
+        if edit is None:
+            edits = []
+            break
+        edits.append(edit)
+    edited = text
+    for start, end, replacement in sorted(edits, reverse=True):
+        edited = edited[:start] + replacement + edited[end:]
+    if edits and _only_reviews_changed(text, edited, {i.id for i in items}):
+        write_atomically(path, edited)
+        return
+    data = yaml.safe_load(text)
+    ids = {i.id for i in items}
+    for key in ("questions", "challenges"):
+        for value in data.get(key) or []:
+            if value.get("id") in ids:
+                value["origin"]["reviewed"] = True
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        header.append(line[1:].strip())
+    write_atomically(path, dump_content(data, header))
+
+
+def _edit(origin: yaml.MappingNode, newline: str) -> tuple[int, int, str] | None:
+    for key_node, value_node in origin.value:
+        if isinstance(key_node, yaml.ScalarNode) and key_node.value == "reviewed":
+            return value_node.start_mark.index, value_node.end_mark.index, "true"
+    if not origin.value:
+        return None
+    first_key = origin.value[0][0]
+    at = first_key.start_mark.index
+    if origin.flow_style:
+        return at, at, "reviewed: true, "
+    return at, at, f"reviewed: true{newline}{' ' * first_key.start_mark.column}"
+
+
+def _only_reviews_changed(before: str, after: str, ids: set[str]) -> bool:
+    try:
+        old, new = yaml.safe_load(before), yaml.safe_load(after)
+    except yaml.YAMLError:
+        return False
+    for key in ("questions", "challenges"):
+        for value in old.get(key) or []:
+            if value.get("id") in ids:
+                value["origin"]["reviewed"] = True
+    return bool(old == new)

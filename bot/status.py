@@ -1,0 +1,103 @@
+"""What the owner's /admin status shows: how long the bot has run, what it serves, and what it is waiting to do."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.app import RevisionBot
+
+SOONEST_SHOWN = 5
+_JOB_ID = re.compile(r"^(?:slot:(?P<guild>\d+):(?P<kind>\w+)|close:(?P<post>\d+))$")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A scheduled job, named for people."""
+
+    job_id: str
+    label: str
+    next_run: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class BotStatus:
+    """A snapshot of the running bot."""
+
+    uptime: timedelta
+    servers: int
+    job_count: int
+    soonest: tuple[Job, ...]
+    database_path: Path
+    database_bytes: int
+    content_version: str
+    content_summary: str
+    memory_bytes: int | None
+
+
+def collect_status(bot: RevisionBot) -> BotStatus:
+    """Return the bot's status now (cheap: no Discord calls, two stat calls)."""
+    services = bot.services
+    jobs = [Job(job_id, job_label(job_id), bot.scheduler.next_run(job_id)) for job_id in bot.scheduler.job_ids()]
+    upcoming = sorted(
+        (j for j in jobs if j.next_run is not None), key=lambda j: j.next_run.timestamp() if j.next_run else 0
+    )
+    return BotStatus(
+        uptime=services.clock.now() - bot.started_at,
+        servers=len(bot.guilds),
+        job_count=len(jobs),
+        soonest=tuple(upcoming[:SOONEST_SHOWN]),
+        database_path=services.db.path,
+        database_bytes=database_bytes(services.db.path),
+        content_version=services.catalog.version[:12],
+        content_summary=services.catalog.summary(),
+        memory_bytes=resident_memory(),
+    )
+
+
+def job_label(job_id: str) -> str:
+    """Return what a job does, from its id: 'daily post, server 123' or 'close post 45'."""
+    match = _JOB_ID.match(job_id)
+    if match is None:
+        return job_id
+    if match.group("post"):
+        return f"close post {match.group('post')}"
+    return f"{match.group('kind')} post, server {match.group('guild')}"
+
+
+def database_bytes(path: Path) -> int:
+    """Return the database's size on disk, its write-ahead log included."""
+    total = 0
+    for part in (path, path.with_name(path.name + "-wal")):
+        with contextlib.suppress(OSError):
+            total += part.stat().st_size
+    return total
+
+
+def resident_memory(pid: int | str = "self") -> int | None:
+    """Return a process's resident memory (VmRSS) in bytes, or None where /proc is not available."""
+    try:
+        with Path(f"/proc/{pid}/status").open(encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def duration(span: timedelta) -> str:
+    """Return a span as days, hours and minutes, e.g. '2 d 3 h 5 min' (seconds under a minute)."""
+    seconds = max(0, int(span.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours or days else "", f"{minutes} min"]
+    return " ".join(p for p in parts if p)

@@ -1,0 +1,181 @@
+"""`revbot doctor`: a pass/fail line per check, exit 1 on any failure, the token never shown."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.doctor import (
+    Status,
+    check_content,
+    check_database_file,
+    check_login,
+    check_token,
+    diagnose,
+    report_lines,
+)
+from bot.settings import Settings
+from bot.storage.db import migrate_file
+from tests.fakediscord.server import FakeDiscord
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
+
+
+def _token(user_id: int) -> str:
+    """A token shaped like Discord's, built at run time (no token-shaped text in the repository)."""
+    first = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
+    return f"{first}.GabcDE.{'s' * 38}"
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    monkeypatch.chdir(tmp_path)  # no .env from the project folder
+    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
+    monkeypatch.setenv("CONTENT_DIR", str(CONTENT))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    return monkeypatch
+
+
+def test_token_checks_explain_the_usual_mistakes() -> None:
+    """Missing, 'Bot '-prefixed, quoted and wrongly shaped tokens each get their own advice."""
+    good = _token(123456789012345678)
+    cases = {
+        "": "DISCORD_TOKEN is not set",
+        f"Bot {good}": "without 'Bot '",
+        f'"{good}"': "in quotes",
+        "a" * 32: "not shaped like a bot token",
+    }
+    for token, expected in cases.items():
+        result = check_token(token)
+        assert result.status is Status.FAILED and expected in result.detail
+        assert not token or token.strip('"') not in result.detail
+    result = check_token(good + "\n")
+    assert result.status is Status.PASSED
+    assert result.detail == "set and well-formed, for bot user 123456789012345678 (the token is not shown)"
+
+
+def test_database_checks(tmp_path: Path) -> None:
+    """A database yet to be created passes when its folder is writable; a migrated one passes; others fail."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    assert check_database_file(path).status is Status.PASSED
+    assert "does not exist yet" in check_database_file(path).detail
+    migrate_file(path)
+    result = check_database_file(path)
+    assert result.status is Status.PASSED and "(current)" in result.detail and "writable" in result.detail
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+    result = check_database_file(path)
+    assert result.status is Status.FAILED and "run `revbot db migrate`" in result.detail
+    other = tmp_path / "other.sqlite3"
+    other.write_text("not a database", encoding="utf-8")
+    assert check_database_file(other).status is Status.FAILED
+
+
+def test_a_data_folder_that_cannot_be_created_fails(tmp_path: Path) -> None:
+    """DATA_DIR under a file (a typo, say) fails before the bot would, naming the path."""
+    blocker = tmp_path / "data"
+    blocker.write_text("a file, not a folder", encoding="utf-8")
+    result = check_database_file(blocker / "revbot.sqlite3")
+    assert result.status is Status.FAILED
+    assert result.detail.startswith(f"{blocker / 'revbot.sqlite3'} cannot be created: {blocker} is not a folder")
+
+
+def test_content_problems_are_listed(tmp_path: Path) -> None:
+    """Invalid content fails with its problems listed, at most ten and a pointer to the rest."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    value = content / "customer-service" / "value.yaml"
+    value.write_text(value.read_text(encoding="utf-8").replace("difficulty: 1", "difficulty: 7"), encoding="utf-8")
+    result = check_content(content)
+    assert result.status is Status.FAILED
+    assert len(result.more) == 11 and result.more[-1].endswith("run `revbot content validate` to see them all")
+    assert check_content(CONTENT).status is Status.PASSED
+
+
+async def test_login_against_the_fake_discord_counts_servers(fake_discord: FakeDiscord) -> None:
+    """With the right token, the login check passes and reports the bot's servers."""
+    fake_discord.world.token = _token(fake_discord.world.application_id)
+    result = await check_login(fake_discord.token, fake_discord.api_base, timeout=5)
+    assert result.status is Status.PASSED
+    assert result.detail == f"logged in as TestBot ({fake_discord.world.application_id}), in 1 server"
+
+
+async def test_a_rejected_token_fails_the_login(fake_discord: FakeDiscord) -> None:
+    """A token Discord does not know fails with advice to reset it."""
+    fake_discord.world.token = _token(fake_discord.world.application_id)
+    result = await check_login(_token(111111111111111111), fake_discord.api_base, timeout=5)
+    assert result.status is Status.FAILED and "Discord rejected the token" in result.detail
+
+
+async def test_an_unreachable_discord_fails_the_login() -> None:
+    """No answer from the API (here a closed port) fails with a hint about the network."""
+    result = await check_login(_token(111111111111111111), "http://127.0.0.1:9/api/v10", timeout=5)
+    assert result.status is Status.FAILED and "cannot reach http://127.0.0.1:9/api/v10" in result.detail
+
+
+async def test_everything_passes_against_the_fake(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """All six checks pass for a good set-up, and the report ends 'ready to run'."""
+    fake_discord.world.token = token = _token(fake_discord.world.application_id)
+    settings = Settings(
+        discord_token=token,
+        content_dir=CONTENT,
+        data_dir=tmp_path / "data",
+        discord_api_base_url=fake_discord.api_base,
+    )
+    results = await diagnose(lambda: settings)
+    assert [(r.name, r.status) for r in results] == [
+        (name, Status.PASSED) for name in ("settings", "token", "database", "content", "timezones", "login")
+    ]
+    lines = report_lines(results)
+    assert lines[-1] == "6 passed, 0 failed, 0 skipped: ready to run"
+    assert all(token not in line for line in lines)
+
+
+def test_cli_exits_1_with_a_line_per_check(cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Without a token: a FAIL line for it, the login skipped, exit 1."""
+    assert main(["doctor"]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[:2] for line in lines[:6]] == [
+        ["PASS", "settings"],
+        ["FAIL", "token"],
+        ["PASS", "database"],
+        ["PASS", "content"],
+        ["PASS", "timezones"],
+        ["SKIP", "login"],
+    ]
+    assert lines[-1] == "4 passed, 1 failed, 1 skipped"
+
+
+def test_cli_offline_passes_and_hides_the_token(
+    cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With a well-formed token and --offline, exit 0; the token appears nowhere in the output."""
+    token = _token(123456789012345678)
+    cli_env.setenv("DISCORD_TOKEN", token)
+    assert main(["doctor", "--offline"]) == 0
+    out, err = capsys.readouterr()
+    assert token not in out + err and token.split(".")[0] not in out + err
+    assert "SKIP  login      not tried (--offline)" in out
+
+
+def test_cli_reports_settings_that_cannot_load(cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A malformed setting fails the first check, names the variable, and skips the rest."""
+    cli_env.setenv("DEV_GUILD_ID", "my server")
+    cli_env.setenv("LOG_LEVEL", "INFO")
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  settings" in out and "DEV_GUILD_ID:" in out and "my server" not in out
+    assert out.count("SKIP") == 5
+
+
+def test_cli_reports_an_unknown_log_level(cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """LOG_LEVEL must name a level."""
+    cli_env.setenv("LOG_LEVEL", "loud")
+    assert main(["doctor", "--offline"]) == 1
+    assert "LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR" in capsys.readouterr().out
