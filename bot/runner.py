@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import signal
+import sys
 
 import discord
 import yarl
@@ -26,8 +26,8 @@ def point_at_discord(settings: Settings) -> None:
 async def serve(bot: RevisionBot, token: str) -> None:
     """Run the bot until it is closed or the process gets SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        with contextlib.suppress(NotImplementedError):  # not available on every platform
+    if sys.platform != "win32":  # asyncio has no signal handlers on Windows; Ctrl+C still stops the bot there
+        for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
     async with bot:
         await bot.start(token)
