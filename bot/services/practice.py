@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
@@ -10,7 +11,7 @@ from fsrs import Card, Rating, Scheduler, State
 from bot.course.catalog import Catalog
 from bot.domain.clock import Clock, to_ms
 from bot.storage.db import Database
-from bot.storage.practice import PracticeCard, PracticeRepository
+from bot.storage.practice import PracticeCard, PracticeRepository, read_card, write_card
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +41,9 @@ class PracticeService:
         """Update the learner's card for a question after an answer; return when it is next due."""
         self._catalog.question(item_id)  # KeyError for a question the course does not have
         now = self._clock.now().astimezone(UTC)  # fsrs accepts UTC datetimes only
-        async with self._db.transaction() as tx:
-            stored = await self._repo.get(user_id, item_id, tx)
+
+        def review(conn: sqlite3.Connection) -> Card:
+            stored = read_card(conn, user_id, item_id)
             if stored is None:
                 # An explicit id and due time: fsrs would otherwise read the wall clock and sleep 1 ms.
                 card, reviews, lapses = Card(card_id=to_ms(now), due=now), 0, 0
@@ -49,9 +51,13 @@ class PracticeService:
                 card, reviews, lapses = Card.from_json(stored.card), stored.reviews, stored.lapses
             lapsed = not correct and card.state is State.Review  # forgotten after it had been learnt
             card, _ = self._scheduler.review_card(card, Rating.Good if correct else Rating.Again, now)
-            await self._repo.upsert(
-                tx, PracticeCard(user_id, item_id, card.to_json(), card.due, reviews + 1, lapses + int(lapsed))
+            write_card(
+                conn, PracticeCard(user_id, item_id, card.to_json(), card.due, reviews + 1, lapses + int(lapsed))
             )
+            return card
+
+        # Batched with the answers that arrive at the same moment: one thread hop, one shared COMMIT.
+        card = await self._db.write_batched(review)
         log.debug("practice review: user=%s item=%s correct=%s due=%s", user_id, item_id, correct, card.due)
         return card.due
 

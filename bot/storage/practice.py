@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +38,24 @@ def _only(item_ids: Collection[str] | None) -> tuple[str, list[Any]]:
     if item_ids is None:
         return "", []
     return f" AND item_id IN ({placeholders(item_ids)})", list(item_ids)
+
+
+def read_card(conn: sqlite3.Connection, user_id: int, item_id: str) -> PracticeCard | None:
+    """Return the learner's card for a question (inside a write, on the writer's thread)."""
+    row = conn.execute(
+        f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? AND item_id = ?", (user_id, item_id)
+    ).fetchone()
+    return _card(tuple(row)) if row is not None else None
+
+
+def write_card(conn: sqlite3.Connection, card: PracticeCard) -> None:
+    """Store a learner's card for a question, replacing the one before (inside a write)."""
+    conn.execute(
+        f"INSERT INTO practice_cards ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (user_id, item_id) DO UPDATE SET card = excluded.card, due_at = excluded.due_at, "
+        "reviews = excluded.reviews, lapses = excluded.lapses",
+        (card.user_id, card.item_id, card.card, to_ms(card.due_at), card.reviews, card.lapses),
+    )
 
 
 class PracticeRepository:
