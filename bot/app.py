@@ -25,7 +25,15 @@ from bot.ui.posts import AnswerButton
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS = ("cogs.setup", "cogs.post", "cogs.leaderboard", "cogs.study", "cogs.admin")
+EXTENSIONS = (
+    "cogs.setup",
+    "cogs.post",
+    "cogs.leaderboard",
+    "cogs.study",
+    "cogs.records",
+    "cogs.admin",
+    "cogs.classquiz",
+)
 
 
 def intents() -> discord.Intents:

@@ -59,6 +59,8 @@ class Delivery:
         services = self._services
         now = services.clock.now()
         for post in await services.posting.open_posts():
+            if post.class_quiz_id is not None:
+                continue  # a class quiz resumes or ends its own questions (cogs/classquiz.py)
             if post.closes_at is not None and post.closes_at <= now:
                 await self._close_post(post.post_id)
             elif post.closes_at is not None:

@@ -68,6 +68,16 @@ class Scheduler:
             name=f"close post {post_id}",
         )
 
+    def schedule_at(self, job_id: str, run_at: datetime, job: Callable[..., Awaitable[None]], *args: object) -> None:
+        """Run job(*args) once at run_at under an explicit id (class-quiz timers and the like)."""
+        self._aps.add_job(
+            job, DateTrigger(run_date=run_at, timezone=UTC), args=args, id=job_id, replace_existing=True, name=job_id
+        )
+
+    def remove(self, job_id: str) -> None:
+        """Remove a job if it is still scheduled."""
+        self._remove(job_id)
+
     def remove_slot(self, guild_id: int, kind: ScheduleKind) -> None:
         self._remove(slot_job_id(guild_id, kind))
 

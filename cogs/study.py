@@ -1,7 +1,9 @@
-"""Learners on their own: /spot, a personal spot-the-mistake challenge."""
+"""Learners on their own: /spot, /practice, /revise and /stats, all shown only to the learner."""
 
 from __future__ import annotations
 
+import asyncio
+import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -10,9 +12,13 @@ from discord.ext import commands
 
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
+from bot.ui.checks import guild_id_of
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.posts import post_embed, post_view
+from bot.ui.practice import PracticeNextButton, practice_question_embed, practice_view
+from bot.ui.revise import RevisePageButton, revise_pages, revise_view
+from bot.ui.stats import CHART_NAME, stats_chart, stats_embed
 from cogs.post import check_element
 
 if TYPE_CHECKING:
@@ -41,6 +47,55 @@ class Study(commands.Cog):
             embed=post_embed(opened.post, opened.item), view=post_view(opened.post, opened.item), ephemeral=True
         )
 
+    @app_commands.command(name="practice", description="Practise 5 questions on your own: due ones first, then new")
+    @app_commands.describe(element="Only from this element (default: any)")
+    @app_commands.autocomplete(element=element_autocomplete)
+    async def practice(self, interaction: discord.Interaction[RevisionBot], element: str | None = None) -> None:
+        """Start a private round; answers count in the learner's own stats, not on leaderboards."""
+        check_element(self.bot, element)
+        services = self.bot.services
+        user_id = interaction.user.id
+        item_ids = await services.practice.next_round(user_id, element)
+        if not item_ids:
+            raise UserFacingError("There are no questions to practise" + (f" in {element}." if element else "."))
+        posts = [
+            await services.posting.open_practice_item(interaction.guild_id or 0, PostKind.QUESTION, item_id)
+            for item_id in item_ids
+        ]
+        post_ids = tuple(p.post.post_id for p in posts)
+        first = posts[0]
+        await interaction.response.send_message(
+            embed=practice_question_embed(first.post, first.item, 0, len(posts)),
+            view=practice_view(first.post, first.item, user_id, 0, post_ids),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="revise", description="Read an element's revision notes, page by page")
+    @app_commands.describe(element="The element to revise")
+    @app_commands.autocomplete(element=element_autocomplete)
+    async def revise(self, interaction: discord.Interaction[RevisionBot], element: str) -> None:
+        """Show the synopsis, key concepts, exam tips, common mistakes and marking points as pages."""
+        check_element(self.bot, element)
+        pages = revise_pages(self.bot.services.catalog.element(element))
+        await interaction.response.send_message(
+            embed=pages[0], view=revise_view(element, 0, len(pages)), ephemeral=True
+        )
+
+    @app_commands.command(name="stats", description="Your accuracy, weakest concepts and streaks in this server")
+    @app_commands.guild_only()
+    async def stats(self, interaction: discord.Interaction[RevisionBot]) -> None:
+        """Show the learner's own statistics with a chart of accuracy per element."""
+        stats = await self.bot.services.learner_stats.stats(guild_id_of(interaction), interaction.user.id)
+        embed = stats_embed(stats, interaction.user.display_name)
+        if not stats.elements:
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+        png = await asyncio.to_thread(stats_chart, stats)  # pure-Python drawing: keep it off the event loop
+        await interaction.response.send_message(
+            embed=embed, file=discord.File(io.BytesIO(png), filename=CHART_NAME), ephemeral=True
+        )
+
 
 async def setup(bot: RevisionBot) -> None:
+    bot.add_dynamic_items(PracticeNextButton, RevisePageButton)
     await bot.add_cog(Study(bot))

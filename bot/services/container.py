@@ -8,16 +8,21 @@ from bot.course.catalog import Catalog
 from bot.domain.clock import Clock
 from bot.services.answers import AnswerService
 from bot.services.leaderboards import LeaderboardService
+from bot.services.learner_data import LearnerDataService
 from bot.services.posting import PostingService
 from bot.services.practice import PracticeService
+from bot.services.reports import ReportService
 from bot.services.selection import SelectionService
+from bot.services.stats import LearnerStatsService
 from bot.services.summary import WeeklySummaryService
 from bot.storage.answers import AnswerRepository
 from bot.storage.boards import BoardRepository
 from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
+from bot.storage.learners import LearnerRepository
 from bot.storage.posts import PostRepository
 from bot.storage.practice import PracticeRepository
+from bot.storage.reports import ReportRepository
 from bot.storage.summaries import SummaryRepository
 
 
@@ -37,6 +42,9 @@ class Services:
     practice: PracticeService
     summaries: SummaryRepository
     weekly: WeeklySummaryService
+    reports: ReportService
+    learner_data: LearnerDataService
+    learner_stats: LearnerStatsService
 
 
 def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unreviewed: bool = False) -> Services:
@@ -44,6 +52,7 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
     guilds, posts, answers = GuildRepository(db), PostRepository(db), AnswerRepository(db)
     boards, summaries = BoardRepository(db), SummaryRepository(db)
     selection = SelectionService(catalog, posts, include_unreviewed)
+    leaderboards = LeaderboardService(boards, guilds, posts, answers, clock)
     return Services(
         db=db,
         catalog=catalog,
@@ -51,10 +60,13 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
         guilds=guilds,
         posts=posts,
         answers=AnswerService(db, clock),
-        leaderboards=LeaderboardService(boards, guilds, posts, answers, clock),
+        leaderboards=leaderboards,
         posting=PostingService(db, catalog, posts, answers, guilds, selection, clock),
         selection=selection,
         practice=PracticeService(db, PracticeRepository(db), catalog, clock),
         summaries=summaries,
         weekly=WeeklySummaryService(boards, summaries, guilds, catalog, clock),
+        reports=ReportService(ReportRepository(db), catalog),
+        learner_data=LearnerDataService(LearnerRepository(db), clock),
+        learner_stats=LearnerStatsService(LearnerRepository(db), catalog, leaderboards),
     )

@@ -126,6 +126,10 @@ class PostingService:
         """Create a personal post (counted in the learner's stats only) that stays open."""
         return _never_refused(await self._open(guild_id, kind, Origin.PRACTICE, seed=seed, element_id=element_id))
 
+    async def open_practice_item(self, guild_id: int, kind: PostKind, item_id: str) -> OpenedPost:
+        """Create a personal post for one chosen item (counted in the learner's stats only) that stays open."""
+        return _never_refused(await self._open(guild_id, kind, Origin.PRACTICE, seed=item_id, item_id=item_id))
+
     async def _open(
         self,
         guild_id: int,
@@ -137,9 +141,11 @@ class PostingService:
         close_after_minutes: int | None = None,
         channel_id: int | None = None,
         local_date: str | None = None,
+        item_id: str | None = None,
     ) -> OpenedPost | None:
-        """Choose the item and create the post; None only when a scheduled post for the date exists."""
-        item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
+        """Choose the item (unless given) and create the post; None only when a scheduled post for the date exists."""
+        if item_id is None:
+            item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
         if item_id is None:
             raise NothingToPost("there is nothing of this kind to post" + (f" in {element_id}" if element_id else ""))
         located = self._catalog.question(item_id) if kind is PostKind.QUESTION else self._catalog.challenge(item_id)
