@@ -10,6 +10,7 @@ import discord
 from bot.domain.classquiz import Mode
 from bot.services.classquiz import OpenedQuestion, QuizResults, Reveal, Standing
 from bot.storage.classquiz import ClassQuiz
+from bot.ui.boards import safe_name
 from bot.ui.text import LETTERS, bar, clip, plural, timestamp
 
 COLOUR = discord.Colour.gold()
@@ -75,7 +76,7 @@ def reveal_embed(reveal: Reveal, *, waiting_for_tutor: bool) -> discord.Embed:
 def results_embed(results: QuizResults, note: str | None = None) -> discord.Embed:
     """Return the podium, everyone's score and the questions the class found hardest."""
     quiz, standings = results.quiz, results.standings
-    podium = "\n".join(f"{MEDALS[i]} **{clip(s.name, 60)}** · {s.points} points" for i, s in enumerate(standings[:3]))
+    podium = "\n".join(f"{MEDALS[i]} **{safe_name(s.name)}** · {s.points} points" for i, s in enumerate(standings[:3]))
     lines = [note] if note else []
     lines.append(f"{plural(results.asked, 'question')} asked.")
     lines.append(podium or "Nobody answered.")
@@ -97,5 +98,5 @@ def csv_file(results: QuizResults) -> discord.File:
 
 def _table(standings: tuple[Standing, ...]) -> str:
     return "\n".join(
-        f"{n}. {clip(s.name, 60)} · {s.points} ({s.correct} right)" for n, s in enumerate(standings, start=1)
+        f"{n}. {safe_name(s.name)} · {s.points} ({s.correct} right)" for n, s in enumerate(standings, start=1)
     )
