@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
+from bot.pacing import Pacer
 from bot.services.posting import NothingToPost, OpenedPost
 from bot.ui.posts import closed_embed, post_embed, post_view
 from bot.ui.summary import summary_embed
@@ -37,6 +38,7 @@ class Delivery:
     def __init__(self, bot: RevisionBot) -> None:
         self._bot = bot
         self._in_flight: set[asyncio.Task[object]] = set()
+        self._pacer = Pacer()  # thousands of servers due at 09:00 must not exceed Discord's global limit
 
     def _track(self) -> None:
         task = asyncio.current_task()
@@ -123,6 +125,7 @@ class Delivery:
         summary = await services.weekly.build(schedule.guild_id)
         try:
             channel = await self._channel(schedule.channel_id)
+            await self._pacer.wait()
             message = await channel.send(embed=summary_embed(summary), allowed_mentions=discord.AllowedMentions.none())
         except (discord.HTTPException, PostFailed) as exc:
             await services.summaries.release(schedule.guild_id, week)
@@ -161,6 +164,7 @@ class Delivery:
             mentions = discord.AllowedMentions(
                 everyone=False, users=False, roles=[discord.Object(role_id)] if role_id else False
             )
+            await self._pacer.wait()
             message = await channel.send(
                 content=content,
                 embed=post_embed(post, opened.item),
@@ -188,6 +192,7 @@ class Delivery:
                 return
             view = post_view(closed.post, closed.item, disabled=True)
             channel = self._bot.get_partial_messageable(closed.post.channel_id)
+            await self._pacer.wait()
             await channel.get_partial_message(closed.post.message_id).edit(
                 embed=closed_embed(closed), view=view, allowed_mentions=discord.AllowedMentions.none()
             )

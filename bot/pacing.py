@@ -1,0 +1,36 @@
+"""Keep the bot under Discord's global request limit by spacing its own posts, not by waiting for 429s."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+# Discord allows 50 requests a second per bot across all routes (interaction replies do not count).
+# Scheduled posts and edits use a little less, leaving room for everything else the bot sends.
+POSTS_PER_SECOND = 45.0
+
+
+class Pacer:
+    """Lets callers through no faster than a rate, in the order they arrive, however many wait."""
+
+    def __init__(self, rate: float = POSTS_PER_SECOND, *, now: Callable[[], float] | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self._interval = 1.0 / rate
+        self._now = now
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = asyncio.Lock()
+
+    def _time(self) -> float:
+        return self._now() if self._now is not None else asyncio.get_running_loop().time()
+
+    async def wait(self) -> None:
+        """Return when the next request may go out."""
+        async with self._lock:
+            now = self._time()
+            if self._next > now:
+                await self._sleep(self._next - now)
+                now = self._next
+            self._next = now + self._interval
