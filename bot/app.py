@@ -80,8 +80,8 @@ class RevisionBot(commands.Bot):
         self.add_dynamic_items(AnswerButton, BoardPageButton)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.delivery.start()  # jobs added before the scheduler starts are registered in one pass
         self.scheduler.start()
-        await self.delivery.start()
         await self._sync_commands()
 
     async def reload_content(self) -> Catalog:

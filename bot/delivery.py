@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CATCH_UP_DELAY = timedelta(seconds=2)
+SLOTS_AT_ONCE = 16
 
 
 class PostFailed(Exception):
@@ -39,6 +40,7 @@ class Delivery:
         self._bot = bot
         self._in_flight: set[asyncio.Task[object]] = set()
         self._pacer = Pacer()  # thousands of servers due at 09:00 must not exceed Discord's global limit
+        self._slots = asyncio.Semaphore(SLOTS_AT_ONCE)
 
     def _track(self) -> None:
         task = asyncio.current_task()
@@ -67,8 +69,9 @@ class Delivery:
                 await self._close_post(post.post_id)
             elif post.closes_at is not None:
                 self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
-        due = {(d.schedule.guild_id, d.schedule.kind) for d in await services.posting.due_now()}
-        for schedule, settings in await services.guilds.enabled_schedules():
+        schedules = await services.guilds.enabled_schedules()
+        due = {(d.schedule.guild_id, d.schedule.kind) for d in await services.posting.due_now(schedules)}
+        for schedule, settings in schedules:
             if (schedule.guild_id, schedule.kind) in due:
                 log.info("catching up missed post guild=%s kind=%s", schedule.guild_id, schedule.kind.value)
                 self._bot.scheduler.schedule_slot(settings, schedule.kind, now + CATCH_UP_DELAY, self.run_slot)
@@ -87,6 +90,12 @@ class Delivery:
     async def run_slot(self, guild_id: int, kind_value: str) -> None:
         """Post today's scheduled item for a server, then schedule the next slot."""
         self._track()
+        # When a thousand servers are due in the same minute, a few at a time keep the event loop
+        # responsive; the pacer caps the rate at which they reach Discord anyway.
+        async with self._slots:
+            await self._run_slot(guild_id, kind_value)
+
+    async def _run_slot(self, guild_id: int, kind_value: str) -> None:
         kind = ScheduleKind(kind_value)
         services = self._services
         schedule = await services.guilds.schedule(guild_id, kind)

@@ -191,11 +191,11 @@ class PostingService:
         counts = await self._answers.choice_counts(post_id)
         return ClosedPost(post, self.item(post), tuple(counts.get(i, 0) for i in range(post.option_count)))
 
-    async def due_now(self) -> list[DueSlot]:
+    async def due_now(self, schedules: list[tuple[Schedule, GuildSettings]] | None = None) -> list[DueSlot]:
         """Return schedules whose slot today has passed, not yet posted, and still before closing time."""
         now = self._clock.now()
         due = []
-        for schedule, settings in await self._guilds.enabled_schedules():
+        for schedule, settings in schedules if schedules is not None else await self._guilds.enabled_schedules():
             if schedule.kind not in POST_KIND:
                 continue
             slot = slot_today(schedule.local_time, schedule.weekdays, settings.zone, now)
