@@ -33,5 +33,7 @@ class Pacer:
             now = self._time()
             if self._next > now:
                 await self._sleep(self._next - now)
-                now = self._next
+                # Space from when this request really goes, so a late wake-up (a busy loop) never
+                # lets the requests queued behind it out in a burst.
+                now = max(self._time(), self._next)
             self._next = now + self._interval
