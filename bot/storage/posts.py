@@ -81,12 +81,6 @@ class PostRepository:
         row = await self._db.fetch_one(f"SELECT {POST_COLUMNS} FROM posts WHERE post_id = ?", (post_id,))
         return post_from_row(row) if row else None
 
-    async def get_in(self, tx: aiosqlite.Connection, post_id: int) -> Post | None:
-        """Read a post inside a transaction."""
-        async with tx.execute(f"SELECT {POST_COLUMNS} FROM posts WHERE post_id = ?", (post_id,)) as cursor:
-            row = await cursor.fetchone()
-        return post_from_row(tuple(row)) if row else None
-
     async def set_message(self, post_id: int, channel_id: int, message_id: int) -> None:
         async with self._db.transaction() as tx:
             await tx.execute(
@@ -108,28 +102,10 @@ class PostRepository:
             )
             return cursor.rowcount == 1
 
-    async def due_to_close(self, now: datetime) -> list[Post]:
-        """Return open posts whose closing time has passed."""
-        rows = await self._db.fetch_all(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL AND closes_at <= ? "
-            "ORDER BY closes_at",
-            (to_ms(now),),
-        )
-        return [post_from_row(r) for r in rows]
-
     async def open_posts(self) -> list[Post]:
         """Return every open post that will close (to schedule their closing)."""
         rows = await self._db.fetch_all(
             f"SELECT {POST_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL ORDER BY closes_at"
-        )
-        return [post_from_row(r) for r in rows]
-
-    async def scheduled(self, guild_id: int, kind: PostKind) -> list[Post]:
-        """Return the server's scheduled posts of a kind, oldest first."""
-        rows = await self._db.fetch_all(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
-            "ORDER BY opens_at",
-            (guild_id, kind.value),
         )
         return [post_from_row(r) for r in rows]
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import aiosqlite
 
 from bot.domain.clock import from_ms, to_ms
 from bot.storage.db import Database, placeholders
@@ -64,26 +61,9 @@ class PracticeRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, user_id: int, item_id: str, tx: aiosqlite.Connection | None = None) -> PracticeCard | None:
-        """Return the learner's card for a question, read inside tx when one is given."""
-        sql = f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? AND item_id = ?"
-        params = (user_id, item_id)
-        if tx is None:
-            row = await self._db.fetch_one(sql, params)
-        else:
-            async with tx.execute(sql, params) as cursor:
-                found = await cursor.fetchone()
-            row = tuple(found) if found is not None else None
-        return _card(row) if row is not None else None
-
-    async def upsert(self, tx: aiosqlite.Connection, card: PracticeCard) -> None:
-        """Store a learner's card for a question, replacing the one before."""
-        await tx.execute(
-            f"INSERT INTO practice_cards ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id, item_id) DO UPDATE SET card = excluded.card, due_at = excluded.due_at, "
-            "reviews = excluded.reviews, lapses = excluded.lapses",
-            (card.user_id, card.item_id, card.card, to_ms(card.due_at), card.reviews, card.lapses),
-        )
+    async def get(self, user_id: int, item_id: str) -> PracticeCard | None:
+        """Return the learner's card for a question."""
+        return await self._db.read(lambda conn: read_card(conn, user_id, item_id))
 
     async def due_item_ids(
         self, user_id: int, now: datetime, item_ids: Collection[str] | None = None, limit: int | None = None
@@ -114,24 +94,3 @@ class PracticeRepository:
             (user_id, *params),
         )
         return [r[0] for r in rows]
-
-    async def delete_learner(self, tx: aiosqlite.Connection, user_id: int) -> int:
-        """Delete every card of a learner; return how many there were."""
-        cursor = await tx.execute("DELETE FROM practice_cards WHERE user_id = ?", (user_id,))
-        return cursor.rowcount
-
-    async def export(self, user_id: int) -> list[dict[str, Any]]:
-        """Return the learner's cards as JSON-ready dicts, in question id order."""
-        rows = await self._db.fetch_all(
-            f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? ORDER BY item_id", (user_id,)
-        )
-        return [
-            {
-                "item_id": c.item_id,
-                "due_at": c.due_at.isoformat(),
-                "reviews": c.reviews,
-                "lapses": c.lapses,
-                "card": json.loads(c.card),
-            }
-            for c in map(_card, rows)
-        ]

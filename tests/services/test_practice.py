@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.course.loader import load_catalog
 from bot.domain.clock import FixedClock
 from bot.services.practice import PracticeService
 from bot.storage.db import Database
+from bot.storage.learners import LearnerRepository
 from bot.storage.practice import PracticeRepository
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -163,17 +165,16 @@ async def test_learners_have_their_own_cards(
     assert (await practice.next_round(LEARNER, element, size=2))[0] == pool[2]
     assert await practice.next_round(OTHER, element, size=2) == [pool[0], pool[1]]
 
-    repo = PracticeRepository(db)
-    async with db.transaction() as tx:
-        assert await repo.delete_learner(tx, LEARNER) == 1
-    assert await repo.export(LEARNER) == []
-    [exported] = await repo.export(OTHER)
-    assert (exported["item_id"], exported["reviews"], exported["lapses"]) == (pool[2], 1, 0)
-    assert exported["card"]["last_review"] is not None
+    learners = LearnerRepository(db)
+    assert (await learners.delete(LEARNER)).practice_cards == 1
+    assert (await learners.records(LEARNER)).cards == ()
+    [kept] = (await learners.records(OTHER)).cards
+    assert (kept.item_id, kept.reviews, kept.lapses) == (pool[2], 1, 0)
+    assert json.loads(kept.card)["last_review"] is not None
 
 
 async def test_unknown_question_is_refused(practice: PracticeService, db: Database) -> None:
     """Practising a question the course does not have stores nothing."""
     with pytest.raises(KeyError):
         await practice.record_review(LEARNER, "no.such.question", correct=True)
-    assert await PracticeRepository(db).export(LEARNER) == []
+    assert await PracticeRepository(db).item_ids(LEARNER) == []

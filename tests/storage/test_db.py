@@ -78,15 +78,14 @@ async def test_a_scheduled_post_exists_once_per_server_kind_and_local_date(core:
     assert len({first.post_id, other_kind.post_id, *(p.post_id for p in manual)}) == 4
 
 
-async def test_due_posts_are_found_for_closing(core: Core) -> None:
-    """Posts whose closing time has passed are listed once until closed."""
+async def test_a_post_closes_once(core: Core) -> None:
+    """An open post is listed for closing until it is closed, and closing it again changes nothing."""
     post = await make_post(core, open_for=timedelta(minutes=10))
-    assert await core.posts.due_to_close(core.clock.now()) == []
+    assert [p.post_id for p in await core.posts.open_posts()] == [post.post_id]
     core.clock.advance(timedelta(minutes=10))
-    assert [p.post_id for p in await core.posts.due_to_close(core.clock.now())] == [post.post_id]
     assert await core.posts.close(post.post_id, core.clock.now())
     assert not await core.posts.close(post.post_id, core.clock.now())
-    assert await core.posts.due_to_close(core.clock.now()) == []
+    assert await core.posts.open_posts() == []
 
 
 async def test_backup_while_open_and_restore(
