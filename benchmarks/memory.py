@@ -33,6 +33,8 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._process import bot_env
+
 ROOT = Path(__file__).resolve().parents[1]
 CONTENT = ROOT / "content"
 GOALS_MB = {"idle": 64, "schedules": 128}
@@ -204,16 +206,7 @@ def _world(guilds: int) -> Any:
 async def run_child(
     fake: Any, data_dir: Path, *, mode: str, trace: bool = False, settle: float = 3.0
 ) -> dict[str, Any]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATA_DIR", "DATABASE_PATH"))}
-    env.update(
-        DISCORD_TOKEN=fake.token,
-        DISCORD_API_BASE_URL=fake.api_base,
-        DISCORD_GATEWAY_URL=fake.gateway_url,
-        DATA_DIR=str(data_dir),
-        CONTENT_DIR=str(CONTENT),
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    env = bot_env(fake, data_dir)
     await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
     if mode == "revbot-run":
         return await _outside(fake, env, settle)

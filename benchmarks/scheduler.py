@@ -35,6 +35,7 @@ from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
 
+from benchmarks._process import bot_env
 from benchmarks.memory import CHANNEL_BASE, GUILD_BASE, status_kb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,16 +196,7 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.to_thread(data.mkdir, parents=True)
         seed_s = await seed(data / "revbot.sqlite3", args.servers, due_channels, due_at, zones, args.seed)
         async with FakeDiscord(world) as fake:
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATA_DIR", "DATABASE_PATH"))}
-            env.update(
-                DISCORD_TOKEN=fake.token,
-                DISCORD_API_BASE_URL=fake.api_base,
-                DISCORD_GATEWAY_URL=fake.gateway_url,
-                DATA_DIR=str(data),
-                CONTENT_DIR=str(CONTENT),
-                LOG_LEVEL="WARNING",
-                PYTHONPATH=str(ROOT),
-            )
+            env = bot_env(fake, data)
             lead_s = due_at.timestamp() - time.time()
             print(f"seeded {args.servers} servers in {seed_s:.1f} s; {args.due} due at {due_at:%H:%M:%S} UTC "
                   f"({lead_s:.0f} s from now)", flush=True)  # fmt: skip

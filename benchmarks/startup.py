@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from benchmarks._process import bot_env
 from benchmarks.gen_course import write_course
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,16 +40,7 @@ SYNC = r"/applications/\d+/commands"
 
 async def start_once(fake: Any, content_dir: Path, data_dir: Path, timeout: float = 300) -> dict[str, float]:  # noqa: ASYNC109
     """Spawn `python -m bot run`, return seconds to the command sync and to IDENTIFY, then stop it with SIGTERM."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATA_DIR", "DATABASE_PATH"))}
-    env.update(
-        DISCORD_TOKEN=fake.token,
-        DISCORD_API_BASE_URL=fake.api_base,
-        DISCORD_GATEWAY_URL=fake.gateway_url,
-        DATA_DIR=str(data_dir),
-        CONTENT_DIR=str(content_dir),
-        LOG_LEVEL="WARNING",
-        PYTHONPATH=str(ROOT),
-    )
+    env = bot_env(fake, data_dir, content_dir)
     mark, identified = fake.mark(), fake.identify_count
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
