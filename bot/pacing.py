@@ -14,8 +14,13 @@ POSTS_PER_SECOND = 48.0
 class Pacer:
     """Lets callers through no faster than a rate, in the order they arrive, however many wait."""
 
-    def __init__(self, rate: float = POSTS_PER_SECOND, *, now: Callable[[], float] | None = None,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        rate: float = POSTS_PER_SECOND,
+        *,
+        now: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
         self._interval = 1.0 / rate

@@ -30,6 +30,9 @@ EMBED_TOTAL_BUDGET = 5500
 # A question prompt is shown as the embed description, next to the options; keep it readable.
 PROMPT_MAX = 1000
 
+# Options are shown to learners lettered A to E (a question or challenge has at most five).
+OPTION_LETTERS = "ABCDE"
+
 ID_PATTERN = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.course.catalog import Catalog, Located
+from bot.course.models import OPTION_LETTERS as LETTERS
 from bot.course.models import Challenge, ChallengeKind, ElementNotes, Question
 
-LETTERS = "ABCDE"
 WIDTH = 78
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.course.models import EMBED_FIELD_VALUE_MAX, EMBED_TITLE_MAX, EMBED_TOTAL_BUDGET
+from bot.course.models import OPTION_LETTERS as LETTERS
 from bot.course.notes import Item
 from bot.course.wording import (
     content_words,
@@ -18,7 +19,6 @@ from bot.course.wording import (
     stable_rank,
 )
 
-LETTERS = "ABCDE"
 STATEMENT_MAX = EMBED_FIELD_VALUE_MAX - 8
 MAX_CORRECT_STATEMENTS = 3
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from bot.course.catalog import Catalog, Located
+from bot.course.models import OPTION_LETTERS as LETTERS
 from bot.course.models import Question
 from bot.domain.classquiz import Mode, Phase, Step
 from bot.domain.clock import Clock
@@ -22,7 +23,6 @@ from bot.storage.posts import PostRepository
 
 log = logging.getLogger(__name__)
 
-LETTERS = "ABCDE"
 TOP = 5
 HARDEST = 3
 CSV_HEADER = ("question", "question_id", "learner", "learner_id", "answer", "correct", "seconds", "points")

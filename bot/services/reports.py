@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.course.catalog import Catalog
-from bot.course.preview import LETTERS
+from bot.course.models import OPTION_LETTERS as LETTERS
 from bot.domain.entities import PostKind
 from bot.domain.itemstats import ItemResponse, ItemStats, item_stats
 from bot.storage.reports import ReportRepository

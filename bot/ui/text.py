@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-LETTERS = "ABCDE"
+from bot.course.models import OPTION_LETTERS
+
+LETTERS = OPTION_LETTERS  # the letters embeds and buttons show, defined once with the content limits
 LETTER_EMOJI = ("🇦", "🇧", "🇨", "🇩", "🇪")
 
 
