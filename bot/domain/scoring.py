@@ -20,6 +20,8 @@ CHALLENGE_POINTS = 15
 CLASS_MAX_POINTS = 100
 STREAK_BONUS_PER_DAY = 2
 STREAK_BONUS_CAP = 10
+# A streak longer than this earns no more bonus, so no more of it needs counting.
+STREAK_BONUS_DAYS = -(-STREAK_BONUS_CAP // STREAK_BONUS_PER_DAY)
 
 
 @dataclass(frozen=True, slots=True)

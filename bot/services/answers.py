@@ -5,14 +5,15 @@ from __future__ import annotations
 import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
+from functools import partial
 
 from bot.domain.clock import Clock
 from bot.domain.entities import Answer, GuildSettings, Post
 from bot.domain.periods import week_key
-from bot.domain.scoring import Origin, score_answer
-from bot.domain.streaks import compute_streaks
-from bot.storage.answers import answer_context, insert_answer, scheduled_history
+from bot.domain.scoring import STREAK_BONUS_DAYS, Origin, score_answer
+from bot.storage.answers import answer_context, correct_run_before, insert_answer
 from bot.storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -49,40 +50,41 @@ class AnswerService:
     async def record_answer(self, post_id: int, user_id: int, display_name: str, choice: int) -> AnswerOutcome:
         """Record a learner's choice, or say why it was not recorded (one transaction, one round trip)."""
         now = self._clock.now()
+        return await self._db.write_batched(partial(decide_answer, post_id, user_id, display_name, choice, now))
 
-        def decide(conn: sqlite3.Connection) -> AnswerOutcome:
-            context = answer_context(conn, post_id, user_id)
-            post = context.post
-            if post is None:
-                return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
-            if context.first is not None:
-                return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, context.first)
-            if not post.is_open_at(now):
-                return AnswerOutcome(AnswerStatus.CLOSED, post)
-            if not 0 <= choice < post.option_count:
-                return AnswerOutcome(AnswerStatus.INVALID_CHOICE, post)
-            correct = choice == post.correct_option
-            streak_before = 0
-            if correct and post.origin is Origin.SCHEDULED and context.streak_bonus:
-                history = scheduled_history(conn, post.guild_id, post.kind.value, user_id, post.opens_at)
-                earlier = [p for p in history.post_ids if p != post.post_id]
-                streak_before = compute_streaks(earlier, history.answered).current_correct
-            elapsed_s = (now - post.opens_at).total_seconds()
-            score = score_answer(
-                kind=post.kind.value,
-                origin=post.origin,
-                correct=correct,
-                elapsed_s=elapsed_s,
-                limit_s=(post.closes_at - post.opens_at).total_seconds() if post.closes_at else None,
-                streak_before=streak_before,
-                streak_bonus_enabled=context.streak_bonus,
-            )
-            answer = Answer(post_id, user_id, display_name[:100], choice, correct, score.points, now)
-            settings = context.settings or GuildSettings(post.guild_id)
-            week = week_key(now, settings.zone, settings.week_start)
-            elapsed_ms = max(0, int(elapsed_s * 1000))
-            if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
-                return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
-            return AnswerOutcome(AnswerStatus.RECORDED, post, answer)
 
-        return await self._db.write_batched(decide)
+def decide_answer(
+    post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: sqlite3.Connection
+) -> AnswerOutcome:
+    """Decide on a click and record it if it counts; runs on the writer's thread inside a transaction."""
+    context = answer_context(conn, post_id, user_id)
+    post = context.post
+    if post is None:
+        return AnswerOutcome(AnswerStatus.UNKNOWN_POST)
+    if context.first is not None:
+        return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, context.first)
+    if not post.is_open_at(now):
+        return AnswerOutcome(AnswerStatus.CLOSED, post)
+    if not 0 <= choice < post.option_count:
+        return AnswerOutcome(AnswerStatus.INVALID_CHOICE, post)
+    correct = choice == post.correct_option
+    streak_before = 0
+    if correct and post.origin is Origin.SCHEDULED and context.streak_bonus:
+        streak_before = correct_run_before(conn, post, user_id, STREAK_BONUS_DAYS)
+    elapsed_s = (now - post.opens_at).total_seconds()
+    score = score_answer(
+        kind=post.kind.value,
+        origin=post.origin,
+        correct=correct,
+        elapsed_s=elapsed_s,
+        limit_s=(post.closes_at - post.opens_at).total_seconds() if post.closes_at else None,
+        streak_before=streak_before,
+        streak_bonus_enabled=context.streak_bonus,
+    )
+    answer = Answer(post_id, user_id, display_name[:100], choice, correct, score.points, now)
+    settings = context.settings or GuildSettings(post.guild_id)
+    week = week_key(now, settings.zone, settings.week_start)
+    elapsed_ms = max(0, int(elapsed_s * 1000))
+    if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
+        return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
+    return AnswerOutcome(AnswerStatus.RECORDED, post, answer)

@@ -121,6 +121,26 @@ def scheduled_history(
     return ScheduledHistory(post_ids, answered)
 
 
+def correct_run_before(conn: sqlite3.Connection, post: Post, user_id: int, limit: int) -> int:
+    """Return how many of the server's scheduled posts of this kind just before this one the learner got right.
+
+    Counts back from the latest earlier post until one was missed or wrong, looking at no more than limit posts
+    (the streak bonus stops growing there), so the cost does not grow with the server's history.
+    """
+    rows = conn.execute(
+        "SELECT a.correct FROM posts p LEFT JOIN answers a ON a.post_id = p.post_id AND a.user_id = ? "
+        "WHERE p.guild_id = ? AND p.kind = ? AND p.origin = 'scheduled' AND p.opens_at <= ? AND p.post_id != ? "
+        "ORDER BY p.opens_at DESC LIMIT ?",
+        (user_id, post.guild_id, post.kind.value, to_ms(post.opens_at), post.post_id, limit),
+    )
+    run = 0
+    for (correct,) in rows:
+        if not correct:
+            break
+        run += 1
+    return run
+
+
 class AnswerRepository:
     """Reads answers outside the answer path."""
 

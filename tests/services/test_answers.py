@@ -127,3 +127,17 @@ async def test_streak_bonus_only_when_the_server_turns_it_on(core: Core) -> None
     post = await make_post(core, origin=Origin.SCHEDULED, correct=1, open_for=timedelta(hours=2))
     outcome = await core.answer_service.record_answer(post.post_id, 9, "Streaker", 1)
     assert outcome.answer is not None and outcome.answer.points == DAILY_POINTS + 6
+
+
+async def test_streak_bonus_counts_back_to_the_last_miss_or_mistake(core: Core) -> None:
+    """The bonus grows with each right answer in a row, restarts after a wrong or missed day, and stops at the cap."""
+    await core.guilds.save(GuildSettings(1, streak_bonus=True), core.clock.now())
+    # (what the learner does each day, the points they should get)
+    days = [("right", 10), ("right", 12), ("wrong", 0), ("right", 10), ("miss", None), ("right", 10)]
+    days += [("right", 12), ("right", 14), ("right", 16), ("right", 18), ("right", 20), ("right", 20)]
+    for day, (action, points) in enumerate(days):
+        post = await make_post(core, origin=Origin.SCHEDULED, correct=1, open_for=timedelta(hours=2))
+        if action != "miss":
+            outcome = await core.answer_service.record_answer(post.post_id, 9, "Streaker", 1 if action == "right" else 0)
+            assert outcome.answer is not None and outcome.answer.points == points, (day, action)
+        core.clock.advance(timedelta(days=1))
