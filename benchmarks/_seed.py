@@ -26,11 +26,9 @@ from bot.domain.clock import FixedClock, from_ms, to_ms
 from bot.domain.periods import week_key
 from bot.services.answers import AnswerService
 from bot.services.leaderboards import LeaderboardService
-from bot.storage.answers import AnswerRepository
 from bot.storage.boards import BoardRepository
 from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
-from bot.storage.posts import PostRepository
 
 # A Sunday evening: "this week" is almost full, the worst case for the weekly board.
 NOW = datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
@@ -237,13 +235,13 @@ async def open_core(path: Path, now: datetime = NOW) -> AsyncIterator[Core]:
     """Open the database and build the real services over it with a fixed clock."""
     db = await Database.open(path)
     clock = FixedClock(now)
-    guilds, posts, answers, boards = GuildRepository(db), PostRepository(db), AnswerRepository(db), BoardRepository(db)
+    guilds, boards = GuildRepository(db), BoardRepository(db)
     try:
         yield Core(
             db,
             clock,
             AnswerService(db, clock),
-            LeaderboardService(boards, guilds, posts, answers, clock),
+            LeaderboardService(db, boards, guilds, clock),
         )
     finally:
         await db.close()
@@ -294,12 +292,14 @@ def watch_machine() -> Iterator[dict[str, float]]:
     found: dict[str, float] = {}
     pauses: list[float] = []
     started: list[float] = []
+    by_generation: dict[int, list[float]] = {0: [], 1: [], 2: []}
 
     def on_gc(phase: str, info: dict[str, int]) -> None:
         if phase == "start":
             started.append(time.perf_counter())
         elif started:
             pauses.append((time.perf_counter() - started.pop()) * 1000)
+            by_generation[info["generation"]].append(pauses[-1])
 
     steal0, total0 = _cpu_ticks()
     gc.callbacks.append(on_gc)
@@ -312,6 +312,9 @@ def watch_machine() -> Iterator[dict[str, float]]:
         found["gc_pauses"] = len(pauses)
         found["gc_max_ms"] = round(max(pauses, default=0.0), 2)
         found["gc_total_ms"] = round(sum(pauses), 1)
+        for generation, times in by_generation.items():
+            found[f"gc{generation}_count"] = len(times)
+            found[f"gc{generation}_max_ms"] = round(max(times, default=0.0), 2)
 
 
 def percentile(values: list[float], q: float) -> float:
