@@ -138,6 +138,7 @@ async def test_streak_bonus_counts_back_to_the_last_miss_or_mistake(core: Core) 
     for day, (action, points) in enumerate(days):
         post = await make_post(core, origin=Origin.SCHEDULED, correct=1, open_for=timedelta(hours=2))
         if action != "miss":
-            outcome = await core.answer_service.record_answer(post.post_id, 9, "Streaker", 1 if action == "right" else 0)
+            choice = 1 if action == "right" else 0
+            outcome = await core.answer_service.record_answer(post.post_id, 9, "Streaker", choice)
             assert outcome.answer is not None and outcome.answer.points == points, (day, action)
         core.clock.advance(timedelta(days=1))
