@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from bot.domain.entities import Weekdays
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+ONE_DAY = timedelta(days=1)
 
 
 def slot_on(day: date, local_time: time, zone: ZoneInfo) -> datetime:
@@ -16,35 +17,45 @@ def slot_on(day: date, local_time: time, zone: ZoneInfo) -> datetime:
     A time skipped when clocks go forward (01:30 in London on the last Sunday of March) is moved
     forward by the gap; a time that happens twice when clocks go back is taken the first time.
     """
-    naive = datetime.combine(day, local_time)
-    first = naive.replace(tzinfo=zone, fold=0)
+    # This runs several times per schedule when the bot starts, so it avoids datetime.replace (slow
+    # with keywords): combine() attaches the zone, and two datetimes with the same tzinfo compare by
+    # their wall clock alone, which is how a local time that does not exist shows itself.
+    first = datetime.combine(day, local_time, zone)
+    if first.fold:
+        first = first.replace(fold=0)
     utc = first.astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) != naive:
+    if utc.astimezone(zone) != first:
         # The local time does not exist. Reading it with the offset from before the change gives the
         # instant as far after the change as the time was after the jump (01:30 -> 02:30 BST).
+        naive = datetime.combine(day, local_time)
         offsets = [naive.replace(tzinfo=zone, fold=f).utcoffset() or timedelta(0) for f in (0, 1)]
         utc = (naive - min(offsets)).replace(tzinfo=UTC)
     return utc
+
+
+def _on_day(weekdays: Weekdays, weekday: int) -> bool:
+    """Weekdays.includes on the plain int: Flag arithmetic builds enum members, several times per schedule."""
+    return bool(int(weekdays) >> weekday & 1)
 
 
 def next_slot(local_time: time, weekdays: Weekdays, zone: ZoneInfo, after: datetime) -> datetime | None:
     """Return the first slot strictly after a moment, or None if no weekday is chosen."""
     if not weekdays:
         return None
-    day = after.astimezone(zone).date() - timedelta(days=1)
+    day = after.astimezone(zone).date() - ONE_DAY
     for _ in range(9):
-        if weekdays.includes(day.weekday()):
+        if _on_day(weekdays, day.weekday()):
             candidate = slot_on(day, local_time, zone)
             if candidate > after:
                 return candidate
-        day += timedelta(days=1)
+        day += ONE_DAY
     return None  # pragma: no cover - a non-empty set of weekdays always matches within 8 days
 
 
 def slot_today(local_time: time, weekdays: Weekdays, zone: ZoneInfo, now: datetime) -> datetime | None:
     """Return today's slot (local date of now) if today is a chosen weekday, else None."""
     today = now.astimezone(zone).date()
-    return slot_on(today, local_time, zone) if weekdays.includes(today.weekday()) else None
+    return slot_on(today, local_time, zone) if _on_day(weekdays, today.weekday()) else None
 
 
 def parse_weekdays(text: str) -> Weekdays:
