@@ -179,3 +179,19 @@ async def test_batched_writes_commit_together_and_fail_alone(core: Core) -> None
     assert results[:2] == [1, 2] and results[3:] == [4, 5]
     assert isinstance(results[2], ValueError)
     assert await core.db.fetch_all("SELECT guild_id FROM guilds ORDER BY guild_id") == [(1,), (2,), (4,), (5,)]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "setpriority"), reason="thread priorities are a Linux feature")
+async def test_checkpoints_run_at_low_priority_and_writes_do_not(core: Core) -> None:
+    """The background checkpointer yields the CPU to the writer, which keeps normal priority."""
+    import os
+    import threading
+
+    from bot.storage.db import CHECKPOINT_NICE, _on_thread
+
+    def niceness(_conn: sqlite3.Connection) -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    assert await _on_thread(core.db._checkpointer, niceness) == min(19, max(base, CHECKPOINT_NICE))
+    assert await _on_thread(core.db._writer, niceness) == base
