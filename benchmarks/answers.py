@@ -127,7 +127,7 @@ def wal_bytes(path: Path) -> int:
 def frozen_setup() -> Iterator[None]:
     """Leave the set-up's objects (the clicks, the seeded servers) out of garbage collection, as the bot does.
 
-    The bot freezes what it built at start-up (RevisionBot.setup_hook); without this, every full collection
+    The bot freezes what it built at start-up (bot/runner.py, freeze_when_ready); without this, every full collection
     during a run would walk the 200,000 prepared clicks, which the bot never has.
     """
     gc.collect()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 from typing import Any
 
@@ -84,10 +83,6 @@ class RevisionBot(commands.Bot):
         await self.delivery.start()  # jobs added before the scheduler starts are registered in one pass
         self.scheduler.start()
         await self._sync_commands()
-        # What start-up built (content, modules, services, jobs) lives as long as the bot: move it out of the
-        # garbage collector's sight, so a full collection during a burst of clicks walks only new objects.
-        gc.collect()
-        gc.freeze()
 
     async def reload_content(self) -> Catalog:
         """Load the content again and switch the services to it; if it is invalid (ContentInvalid), nothing changes."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -23,7 +22,7 @@ from bot.ui.checks import guild_id_of, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.classquiz import csv_file, lobby_embed, question_embed, results_embed, reveal_embed
 from bot.ui.errors import UserFacingError
-from bot.ui.posts import ANSWER_TEMPLATE, post_view
+from bot.ui.posts import post_view
 from cogs.post import check_element
 
 if TYPE_CHECKING:
@@ -34,7 +33,6 @@ log = logging.getLogger(__name__)
 
 LOBBY_WAIT = timedelta(seconds=15)  # timed quizzes: time to read the lobby before question 1
 REVEAL_PAUSE = timedelta(seconds=8)  # timed quizzes: time to read each reveal before the next question
-ANSWER_ID = re.compile(ANSWER_TEMPLATE)
 NONE = discord.AllowedMentions.none()
 
 
@@ -149,34 +147,28 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
         return choices
 
     @commands.Cog.listener()
-    async def on_interaction(self, interaction: discord.Interaction[RevisionBot]) -> None:
-        """Close a timed question early once everyone present has answered it."""
-        if interaction.type is not discord.InteractionType.component:
-            return
-        match = ANSWER_ID.fullmatch(str((interaction.data or {}).get("custom_id", "")))
-        if match is None:
-            return
+    async def on_class_quiz_answer(self, post: Post) -> None:
+        """Close a timed question early once everyone present has answered it.
+
+        The answer button dispatches this after it has recorded a click on a class quiz's post (see
+        bot/ui/posts.py), so clicks on the daily posts cost this cog nothing.
+        """
         try:
-            await self._maybe_close_early(interaction, int(match["post"]))
+            await self._maybe_close_early(post)
         except Exception:
             if not self.bot.is_closed():
-                log.exception("early close check failed post=%s", match["post"])
+                log.exception("early close check failed post=%s", post.post_id)
 
-    async def _maybe_close_early(self, interaction: discord.Interaction[RevisionBot], post_id: int) -> None:
-        post = await self.bot.services.posts.get(post_id)
-        if post is None or post.class_quiz_id is None:
+    async def _maybe_close_early(self, post: Post) -> None:
+        if post.class_quiz_id is None:
             return
         quiz = await self.service.get(post.class_quiz_id)
         if quiz is None or quiz.phase is not Phase.QUESTION or quiz.mode is not Mode.TIMED:
             return
         current = await self.service.current_post(quiz)
-        if current is None or current.post_id != post_id:
+        if current is None or current.post_id != post.post_id:
             return
-        for _ in range(60):  # the answer button records the click alongside this listener
-            answered, present = await self.service.answered_and_present(quiz, post_id)
-            if interaction.user.id in answered or self.bot.is_closed():
-                break
-            await asyncio.sleep(0.05)
+        answered, present = await self.service.answered_and_present(quiz, post.post_id)
         if everyone_answered(quiz.mode, present, answered):
             log.info("everyone answered quiz=%s index=%s", quiz.quiz_id, quiz.index)
             await self._time_up(quiz.quiz_id, quiz.index)

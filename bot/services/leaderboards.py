@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
@@ -10,10 +11,11 @@ from bot.domain.entities import PostKind
 from bot.domain.periods import Period, Window, period_window, week_key
 from bot.domain.ranking import competition_ranks
 from bot.domain.streaks import Streaks, compute_streaks
-from bot.storage.answers import AnswerRepository
+from bot.storage.answers import scheduled_history
 from bot.storage.boards import BoardRepository, BoardRow, BoardScope
+from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
-from bot.storage.posts import PostRepository
+from bot.storage.posts import latest_post
 
 PAGE_SIZE = 10
 
@@ -65,16 +67,14 @@ class LeaderboardService:
 
     def __init__(
         self,
+        db: Database,
         boards: BoardRepository,
         guilds: GuildRepository,
-        posts: PostRepository,
-        answers: AnswerRepository,
         clock: Clock,
     ) -> None:
+        self._db = db
         self._boards = boards
         self._guilds = guilds
-        self._posts = posts
-        self._answers = answers
         self._clock = clock
 
     async def scope(self, guild_id: int, period: Period, element_id: str | None = None) -> BoardScope:
@@ -119,12 +119,20 @@ class LeaderboardService:
         )
 
     async def streaks(self, guild_id: int, user_id: int, kind: PostKind = PostKind.QUESTION) -> Streaks:
-        """Return the learner's streaks over the server's scheduled posts of a kind."""
+        """Return the learner's streaks over the server's scheduled posts of a kind.
+
+        Every click on a scheduled post shows them, so both reads share one trip to the reader's thread and
+        one snapshot (they were two trips).
+        """
         now = self._clock.now()
-        history = await self._answers.scheduled_history(guild_id, kind.value, user_id, now)
-        latest = await self._posts.latest(guild_id, kind)
-        open_id = latest.post_id if latest is not None and latest.is_open_at(now) else None
-        return compute_streaks(history.post_ids, history.answered, open_id)
+
+        def read(conn: sqlite3.Connection) -> Streaks:
+            history = scheduled_history(conn, guild_id, kind.value, user_id, now)
+            latest = latest_post(conn, guild_id, kind)
+            open_id = latest.post_id if latest is not None and latest.is_open_at(now) else None
+            return compute_streaks(history.post_ids, history.answered, open_id)
+
+        return await self._db.read(read)
 
 
 def _entry(rank: int, row: BoardRow) -> BoardEntry:

@@ -19,6 +19,18 @@ POST_COLUMNS = (
 )
 
 
+_LATEST_SQL = (
+    f"SELECT {POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin != 'practice' "
+    "ORDER BY opens_at DESC, post_id DESC LIMIT 1"
+)
+
+
+def latest_post(conn: sqlite3.Connection, guild_id: int, kind: PostKind) -> Post | None:
+    """Return the server's latest post of a kind that is not a personal practice post."""
+    row = conn.execute(_LATEST_SQL, (guild_id, kind.value)).fetchone()
+    return post_from_row(row) if row else None
+
+
 def post_from_row(row: tuple[Any, ...]) -> Post:
     """Wrap a row selected with the post columns."""
     return Post(
@@ -118,11 +130,7 @@ class PostRepository:
         return post_from_row(row) if row else None
 
     async def latest(self, guild_id: int, kind: PostKind) -> Post | None:
-        row = await self._db.fetch_one(
-            f"SELECT {POST_COLUMNS} FROM posts WHERE guild_id = ? AND kind = ? AND origin != 'practice' "
-            "ORDER BY opens_at DESC, post_id DESC LIMIT 1",
-            (guild_id, kind.value),
-        )
+        row = await self._db.fetch_one(_LATEST_SQL, (guild_id, kind.value))
         return post_from_row(row) if row else None
 
     async def item_history(self, guild_id: int, kind: PostKind) -> dict[str, tuple[int, int, int]]:

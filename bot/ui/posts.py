@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import TYPE_CHECKING, Any
@@ -99,16 +100,28 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
         await interaction.response.send_message(text, ephemeral=True)
 
     async def _answer(self, interaction: discord.Interaction[RevisionBot]) -> str:
-        services = interaction.client.services
+        client = interaction.client
+        services = client.services
         user = interaction.user
         outcome = await services.answers.record_answer(self.post_id, user.id, user.display_name, self.option)
-        item = services.posting.item(outcome.post) if outcome.post is not None else None
+        post = outcome.post
+        item = services.posting.item(post) if post is not None else None
         streaks = None
-        if outcome.status is AnswerStatus.RECORDED and outcome.post and outcome.post.origin is Origin.SCHEDULED:
-            streaks = await services.leaderboards.streaks(outcome.post.guild_id, user.id, outcome.post.kind)
-        recorded = outcome.status is AnswerStatus.RECORDED and outcome.answer is not None
-        if recorded and item is not None and isinstance(item.item, Question):
-            # Every answer teaches the learner's practice schedule, so mistakes come back in /practice.
-            await services.practice.record_review(user.id, item.item.id, outcome.answer.correct)  # type: ignore[union-attr]
+        if outcome.status is AnswerStatus.RECORDED and outcome.answer is not None and post is not None:
+            if post.class_quiz_id is not None:
+                client.dispatch("class_quiz_answer", post)  # cogs/classquiz.py may close the question early
+            review = None
+            if item is not None and isinstance(item.item, Question):
+                # Every answer teaches the learner's practice schedule, so mistakes come back in /practice.
+                # The write runs on the writer's thread while the streaks are read on the reader's.
+                review = asyncio.ensure_future(
+                    services.practice.record_review(user.id, item.item.id, outcome.answer.correct)
+                )
+            try:
+                if post.origin is Origin.SCHEDULED:
+                    streaks = await services.leaderboards.streaks(post.guild_id, user.id, post.kind)
+            finally:
+                if review is not None:
+                    await review
         log.info("answer post=%s user=%s status=%s", self.post_id, user.id, outcome.status.value)
         return feedback(outcome, item, streaks)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from aiohttp import web
@@ -31,7 +33,12 @@ class RecordedRequest:
     headers: dict[str, str] = field(default_factory=dict)
     at: float = 0.0  # time.monotonic() when received; for ordering, never for assertions
     status: int | None = None  # set once answered
-    response: Any = None
+    response_body: bytes | None = None  # the JSON answer as sent; ``response`` parses it
+
+    @cached_property
+    def response(self) -> Any:
+        """The JSON body of the answer, or None. Parsed when first read: most records never are."""
+        return json.loads(self.response_body) if self.response_body else None
 
     @property
     def files(self) -> list[UploadedFile]:

@@ -256,7 +256,8 @@ class RestApi:
                 response_message_loading=cb_type == 5,
                 response_message_ephemeral=message.ephemeral,
             )
-            result["resource"] = {"type": cb_type, "message": message.payload()}
+            # Not payload(): the answer is serialised before anything can change the message, so no copy.
+            result["resource"] = {"type": cb_type, "message": message.data}
         return result
 
     async def create_followup(self, request: web.Request) -> Any:

@@ -468,7 +468,7 @@ class FakeDiscord:
         if isinstance(response, web.Response) and response.body is not None and response.status != 204:
             body = response.body if isinstance(response.body, bytes) else b""
             if response.headers.get("Content-Type") == "application/json" and body:
-                rec.response = json.loads(body)
+                rec.response_body = body
         self.notify()
         return response
 
