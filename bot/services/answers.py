@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -47,10 +48,35 @@ class AnswerService:
         self._db = db
         self._clock = clock
 
-    async def record_answer(self, post_id: int, user_id: int, display_name: str, choice: int) -> AnswerOutcome:
-        """Record a learner's choice, or say why it was not recorded (one transaction, one round trip)."""
+    async def record_answer(
+        self, post_id: int, user_id: int, display_name: str, choice: int, then: AlsoRecord | None = None
+    ) -> AnswerOutcome:
+        """Record a learner's choice, or say why it was not recorded (one transaction, one round trip).
+
+        then(conn, post, answer, now), if given, runs in the same transaction once the answer is recorded
+        (the answer button updates the learner's practice card there). If it fails, the error is logged and
+        the answer is still recorded.
+        """
         now = self._clock.now()
-        return await self._db.write_batched(partial(decide_answer, post_id, user_id, display_name, choice, now))
+        decide = partial(decide_answer, post_id, user_id, display_name, choice, now)
+        if then is None:
+            return await self._db.write_batched(decide)
+        return await self._db.write_batched(partial(_and_then, decide, then, now))
+
+
+AlsoRecord = Callable[[sqlite3.Connection, Post, Answer, datetime], object]
+
+
+def _and_then(
+    decide: Callable[[sqlite3.Connection], AnswerOutcome], then: AlsoRecord, now: datetime, conn: sqlite3.Connection
+) -> AnswerOutcome:
+    outcome = decide(conn)
+    if outcome.status is AnswerStatus.RECORDED and outcome.post is not None and outcome.answer is not None:
+        try:
+            then(conn, outcome.post, outcome.answer, now)
+        except Exception:  # the answer matters more than what follows from it
+            log.exception("after recording failed post=%s user=%s", outcome.post.post_id, outcome.answer.user_id)
+    return outcome
 
 
 def decide_answer(

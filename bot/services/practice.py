@@ -40,26 +40,25 @@ class PracticeService:
     async def record_review(self, user_id: int, item_id: str, correct: bool) -> datetime:
         """Update the learner's card for a question after an answer; return when it is next due."""
         self._catalog.question(item_id)  # KeyError for a question the course does not have
-        now = self._clock.now().astimezone(UTC)  # fsrs accepts UTC datetimes only
-
-        def review(conn: sqlite3.Connection) -> Card:
-            stored = read_card(conn, user_id, item_id)
-            if stored is None:
-                # An explicit id and due time: fsrs would otherwise read the wall clock and sleep 1 ms.
-                card, reviews, lapses = Card(card_id=to_ms(now), due=now), 0, 0
-            else:
-                card, reviews, lapses = Card.from_json(stored.card), stored.reviews, stored.lapses
-            lapsed = not correct and card.state is State.Review  # forgotten after it had been learnt
-            card, _ = self._scheduler.review_card(card, Rating.Good if correct else Rating.Again, now)
-            write_card(
-                conn, PracticeCard(user_id, item_id, card.to_json(), card.due, reviews + 1, lapses + int(lapsed))
-            )
-            return card
-
+        now = self._clock.now()
         # Batched with the answers that arrive at the same moment: one thread hop, one shared COMMIT.
-        card = await self._db.write_batched(review)
-        log.debug("practice review: user=%s item=%s correct=%s due=%s", user_id, item_id, correct, card.due)
+        card = await self._db.write_batched(lambda conn: self.review_in(conn, user_id, item_id, correct, now))
         return card.due
+
+    def review_in(self, conn: sqlite3.Connection, user_id: int, item_id: str, correct: bool, now: datetime) -> Card:
+        """Update the learner's card inside the caller's transaction (the answer path does it with the answer)."""
+        now = now.astimezone(UTC)  # fsrs accepts UTC datetimes only
+        stored = read_card(conn, user_id, item_id)
+        if stored is None:
+            # An explicit id and due time: fsrs would otherwise read the wall clock and sleep 1 ms.
+            card, reviews, lapses = Card(card_id=to_ms(now), due=now), 0, 0
+        else:
+            card, reviews, lapses = Card.from_json(stored.card), stored.reviews, stored.lapses
+        lapsed = not correct and card.state is State.Review  # forgotten after it had been learnt
+        card, _ = self._scheduler.review_card(card, Rating.Good if correct else Rating.Again, now)
+        write_card(conn, PracticeCard(user_id, item_id, card.to_json(), card.due, reviews + 1, lapses + int(lapsed)))
+        log.debug("practice review: user=%s item=%s correct=%s due=%s", user_id, item_id, correct, card.due)
+        return card
 
     async def next_round(self, user_id: int, element_id: str | None = None, size: int = ROUND_SIZE) -> list[str]:
         """Return question ids for a round: due ones (most overdue first), then new ones, then the soonest due."""

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import sqlite3
+from datetime import datetime, timedelta
 
-from bot.domain.entities import GuildSettings
+from bot.domain.entities import Answer, GuildSettings, Post
 from bot.domain.periods import Period
 from bot.domain.scoring import CLASS_MAX_POINTS, DAILY_POINTS, Origin
 from bot.services.answers import AnswerStatus
@@ -142,3 +143,25 @@ async def test_streak_bonus_counts_back_to_the_last_miss_or_mistake(core: Core) 
             outcome = await core.answer_service.record_answer(post.post_id, 9, "Streaker", choice)
             assert outcome.answer is not None and outcome.answer.points == points, (day, action)
         core.clock.advance(timedelta(days=1))
+
+
+async def test_what_follows_an_answer_is_saved_with_it_and_its_failure_loses_nothing(core: Core) -> None:
+    """The step after recording (the practice card) commits with the answer; if it fails, the answer stays."""
+    post = await make_post(core, correct=1)
+
+    def note(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
+        conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (answer.user_id,))
+
+    def fail(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
+        raise RuntimeError("the practice card could not be written")
+
+    noted = await core.answer_service.record_answer(post.post_id, 41, "Noted", 1, then=note)
+    failed = await core.answer_service.record_answer(post.post_id, 42, "Failed", 1, then=fail)
+    again = await core.answer_service.record_answer(post.post_id, 41, "Noted", 0, then=note)
+    assert (noted.status, failed.status, again.status) == (
+        AnswerStatus.RECORDED,
+        AnswerStatus.RECORDED,
+        AnswerStatus.ALREADY_ANSWERED,
+    )
+    assert [a.user_id for a in await core.answers.for_post(post.post_id)] == [41, 42]
+    assert await core.db.fetch_all("SELECT guild_id FROM guilds WHERE guild_id IN (41, 42)") == [(41,)]
