@@ -257,6 +257,12 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
         "posted": len(posts),
         "first_post_after_due_s": round(times[0] - due_ts, 2) if times else None,
         "all_posted_after_due_s": round(times[-1] - due_ts, 2) if len(times) >= args.due else None,
+        # Posts that arrived in each second after T: where the fan-out fell short of the pacer's rate.
+        "posts_per_second": [
+            sum(1 for t in times if second <= t - due_ts < second + 1) for second in range(int(times[-1] - due_ts) + 1)
+        ]
+        if times
+        else [],
         "last_post_after_due_s": round(times[-1] - due_ts, 2) if times else None,
         "rate_limited_429s": rate_limited,
         "bot_warnings": len(warnings),

@@ -52,3 +52,45 @@ def test_rate_must_be_positive() -> None:
     """A zero rate is refused."""
     with pytest.raises(ValueError, match="positive"):
         Pacer(0)
+
+
+class LateTime(FakeTime):
+    """A clock whose sleeps wake up late: a little every time, and now and then after a long stall."""
+
+    def __init__(self, late: float, stall_every: int = 0, stall: float = 0.0) -> None:
+        super().__init__()
+        self.late, self.stall_every, self.stall, self.sleeps = late, stall_every, stall, 0
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps += 1
+        stalled = self.stall if self.stall_every and self.sleeps % self.stall_every == 0 else 0.0
+        self.now += seconds + self.late + stalled
+
+
+async def test_late_wake_ups_do_not_add_up() -> None:
+    """Waking 3 ms late each time, a thousand posts at 48 a second still take about 999/48 seconds."""
+    time = LateTime(late=0.003)
+    pacer = Pacer(48, now=lambda: time.now, sleep=time.sleep)
+    released: list[float] = []
+
+    async def caller() -> None:
+        await pacer.wait()
+        released.append(time.now)
+
+    await asyncio.gather(*(caller() for _ in range(1000)))
+    assert released[-1] - released[0] == pytest.approx(999 / 48, abs=0.01)
+
+
+async def test_a_stalled_loop_never_bursts_past_the_limit() -> None:
+    """After stalls of 300 ms, the queued posts are not let out together: never more than 50 in a second."""
+    time = LateTime(late=0.004, stall_every=37, stall=0.3)
+    pacer = Pacer(48, now=lambda: time.now, sleep=time.sleep)
+    released: list[float] = []
+
+    async def caller() -> None:
+        await pacer.wait()
+        released.append(time.now)
+
+    await asyncio.gather(*(caller() for _ in range(1000)))
+    for i in range(len(released) - 50):
+        assert released[i + 50] - released[i] >= 1.0 - 1e-9
