@@ -24,9 +24,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
-# Checkpoint every few seconds. Under a burst most pages an answer touches are
-# touched again within seconds (totals, index ends), and a checkpoint copies each page once however often it
-# changed: every 5 s copies about a third as much as every second did (measured: 2,500 v 5,900 pages a second).
+# Checkpoint every few seconds. Under a burst most pages an answer touches are touched again within seconds
+# (totals, index ends), and a checkpoint copies each page once however often it changed: every 5 s copies
+# about a third as much as every second did (measured: 2,500 v 5,900 pages a second).
 CHECKPOINT_EVERY_S = 5.0
 CHECKPOINT_NICE = 10  # the checkpointer thread's niceness (0 normal, 19 lowest)
 WAL_KEEP_BYTES = 64 * 1024 * 1024  # a WAL grown by a burst is cut back to this once checkpointed
