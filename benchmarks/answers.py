@@ -44,6 +44,8 @@ from typing import Any
 from benchmarks._prototypes import WEEK_TOTALS_DDL, GroupCommit, one_hop, pipelined
 from benchmarks._seed import Core, Seeded, count_trips, open_core, percentile, seed, watch_machine
 from bot.domain.clock import to_ms
+from bot.domain.scoring import STREAK_BONUS_DAYS
+from bot.storage.answers import answer_context, correct_run_before
 from bot.storage.db import BUSY_TIMEOUT_MS
 
 INSERT_SQL = (
@@ -314,7 +316,6 @@ def plain_record_answer_sql(
 ) -> tuple[list[float], float]:
     """Run record_answer's statements (post, earlier answer, server settings, streak, insert) with plain sqlite3."""
     conn = plain_connection(path)
-    reader = plain_connection(path)
     service = []
     begin = time.perf_counter()
     try:
@@ -324,34 +325,13 @@ def plain_record_answer_sql(
             element_id, item_id = post_rows[c.post_id]
             start = time.perf_counter()
             conn.execute("BEGIN IMMEDIATE")
-            post = conn.execute(
-                "SELECT post_id, guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
-                "opens_at, closes_at, state, channel_id, message_id, local_date, class_quiz_id FROM posts "
-                "WHERE post_id = ?",
-                (c.post_id,),
-            ).fetchone()
-            conn.execute(
-                "SELECT post_id, user_id, display_name, choice, correct, points, answered_at FROM answers "
-                "WHERE post_id = ? AND user_id = ?",
-                (c.post_id, c.user_id),
-            ).fetchone()
-            correct = c.choice == post[6]
-            if correct:
-                settings = reader.execute(
-                    "SELECT guild_id, timezone, week_start, tutor_role_id, streak_bonus FROM guilds WHERE guild_id = ?",
-                    (c.guild_id,),
-                ).fetchone()
-                if settings[4]:
-                    conn.execute(
-                        "SELECT post_id FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
-                        "AND opens_at <= ? ORDER BY opens_at",
-                        (c.guild_id, post[2], post[8]),
-                    ).fetchall()
-                    conn.execute(
-                        "SELECT a.post_id, a.correct FROM answers a JOIN posts p ON p.post_id = a.post_id "
-                        "WHERE p.guild_id = ? AND p.kind = ? AND p.origin = 'scheduled' AND a.user_id = ?",
-                        (c.guild_id, post[2], c.user_id),
-                    ).fetchall()
+            # The same statements as record_answer: post, earlier answer and settings in one, then the streak.
+            context = answer_context(conn, c.post_id, c.user_id)
+            post = context.post
+            assert post is not None  # noqa: S101 - the clicks are on seeded open posts
+            correct = c.choice == post.correct_option
+            if correct and context.streak_bonus:
+                correct_run_before(conn, post, c.user_id, STREAK_BONUS_DAYS)
             conn.execute(
                 INSERT_SQL,
                 (
@@ -373,7 +353,6 @@ def plain_record_answer_sql(
             service.append(time.perf_counter() - start)
     finally:
         conn.close()
-        reader.close()
     return service, time.perf_counter() - begin
 
 
