@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.entities import PostKind
@@ -119,20 +120,17 @@ class LeaderboardService:
         )
 
     async def streaks(self, guild_id: int, user_id: int, kind: PostKind = PostKind.QUESTION) -> Streaks:
-        """Return the learner's streaks over the server's scheduled posts of a kind.
-
-        Every click on a scheduled post shows them, so both reads share one trip to the reader's thread and
-        one snapshot (they were two trips).
-        """
+        """Return the learner's streaks over the server's scheduled posts of a kind (one trip, one snapshot)."""
         now = self._clock.now()
+        return await self._db.read(lambda conn: streaks_in(conn, guild_id, user_id, kind, now))
 
-        def read(conn: sqlite3.Connection) -> Streaks:
-            history = scheduled_history(conn, guild_id, kind.value, user_id, now)
-            latest = latest_post(conn, guild_id, kind)
-            open_id = latest.post_id if latest is not None and latest.is_open_at(now) else None
-            return compute_streaks(history.post_ids, history.answered, open_id)
 
-        return await self._db.read(read)
+def streaks_in(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: PostKind, now: datetime) -> Streaks:
+    """Return the learner's streaks, read on the caller's connection (the answer path reads them as it records)."""
+    history = scheduled_history(conn, guild_id, kind.value, user_id, now)
+    latest = latest_post(conn, guild_id, kind)
+    open_id = latest.post_id if latest is not None and latest.is_open_at(now) else None
+    return compute_streaks(history.post_ids, history.answered, open_id)
 
 
 def _entry(rank: int, row: BoardRow) -> BoardEntry:

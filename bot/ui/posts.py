@@ -16,6 +16,7 @@ from bot.domain.entities import Answer, Post, PostKind
 from bot.domain.scoring import Origin
 from bot.domain.streaks import Streaks
 from bot.services.answers import AnswerOutcome, AnswerStatus
+from bot.services.leaderboards import streaks_in
 from bot.services.posting import ClosedPost
 from bot.ui.challenges import challenge_embed, challenge_feedback, closed_challenge_embed
 from bot.ui.errors import APOLOGY
@@ -104,21 +105,21 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
         client = interaction.client
         services = client.services
         user = interaction.user
+        streaks: Streaks | None = None
 
-        def practise(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
-            # Every answer teaches the learner's practice schedule, so mistakes come back in /practice. It is
-            # written in the answer's own transaction: one trip to the database per click, not two.
-            if post.kind is PostKind.QUESTION:
-                services.practice.review_in(conn, answer.user_id, post.item_id, answer.correct, now)
+        def follow_up(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
+            # In the answer's own transaction: the whole click is one trip to the database (the streaks were a second).
+            nonlocal streaks
+            if post.kind is not PostKind.QUESTION:
+                return
+            if post.origin is Origin.SCHEDULED:  # the reply shows the daily streak this answer made
+                streaks = streaks_in(conn, post.guild_id, answer.user_id, post.kind, now)
+            services.practice.review_in(conn, answer.user_id, post.item_id, answer.correct, now)  # for /practice
 
-        outcome = await services.answers.record_answer(self.post_id, user.id, user.display_name, self.option, practise)
+        outcome = await services.answers.record_answer(self.post_id, user.id, user.display_name, self.option, follow_up)
         post = outcome.post
         item = services.posting.item(post) if post is not None else None
-        streaks = None
-        if outcome.status is AnswerStatus.RECORDED and post is not None:
-            if post.class_quiz_id is not None:
-                client.dispatch("class_quiz_answer", post)  # cogs/classquiz.py may close the question early
-            if post.origin is Origin.SCHEDULED:
-                streaks = await services.leaderboards.streaks(post.guild_id, user.id, post.kind)
+        if outcome.status is AnswerStatus.RECORDED and post is not None and post.class_quiz_id is not None:
+            client.dispatch("class_quiz_answer", post)  # cogs/classquiz.py may close the question early
         log.info("answer post=%s user=%s status=%s", self.post_id, user.id, outcome.status.value)
         return feedback(outcome, item, streaks)
