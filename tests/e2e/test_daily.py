@@ -173,6 +173,32 @@ async def test_timezone_autocomplete(fake_discord: FakeDiscord, run_bot: BotRunn
         assert [c["value"] for c in callback["data"]["choices"]] == ["Europe/London"]
 
 
+async def test_the_reply_counts_the_streak_over_days(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
+) -> None:
+    """The reply to a click shows the streak including this answer: two days for a learner who answered both."""
+    async with run_bot() as bot:
+        first, _ = await _post_daily(fake_discord, bot, clock)
+        first_id = _buttons(first)[0][0]
+        click = await fake_discord.click(first, f"rb:ans:{first_id}:0", user="alice")
+        assert "Daily streak: 1 day (best 1)" in (await fake_discord.wait_for_callback(click))["data"]["content"]
+
+        clock.advance(timedelta(days=1))
+        mark = fake_discord.mark()
+        await _fire(bot, slot_job_id(fake_discord.guild.id, ScheduleKind.DAILY))
+        await fake_discord.wait_for_request(
+            "POST", rf"/channels/{fake_discord.guild.channel('quiz').id}/messages", since=mark
+        )
+        second = fake_discord.messages_in(fake_discord.guild.channel("quiz"))[-1]
+        second_id = _buttons(second)[0][0]
+        assert second_id != first_id
+
+        click = await fake_discord.click(second, f"rb:ans:{second_id}:1", user="alice")
+        assert "Daily streak: 2 days (best 2)" in (await fake_discord.wait_for_callback(click))["data"]["content"]
+        click = await fake_discord.click(second, f"rb:ans:{second_id}:1", user="bob")
+        assert "Daily streak: 1 day (best 1)" in (await fake_discord.wait_for_callback(click))["data"]["content"]
+
+
 async def test_scheduled_post_then_right_wrong_and_double_clicks(
     fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
 ) -> None:
