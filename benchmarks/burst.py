@@ -1,6 +1,7 @@
 """Answer burst: 500 learners click one post's buttons within one second, through the fake Discord server.
 
-python -m benchmarks.burst [--learners 500] [--spread 1.0] [--log-level INFO] [--profile PATH] [--json PATH]
+python -m benchmarks.burst [--learners 500] [--spread 1.0] [--history-days 180] [--log-level INFO] [--profile PATH]
+                          [--json PATH]
 
 The real bot (`python -m bot run`, exactly as a user starts it) runs in a child process against the fake Discord
 from tests/fakediscord, which runs in this parent process, so the fake's work does not queue behind the bot's on
@@ -93,8 +94,13 @@ async def _wait_for_quiet(bot_pid: int, limit: float, most: float = QUIET_CORES)
             return others
 
 
-async def seed(database: Path, guild_id: int, channel_id: int) -> None:
-    """Give the server a daily question schedule (UTC) whose slot was a minute ago: the bot catches it up at start."""
+async def seed(database: Path, guild_id: int, channel_id: int, learners: list[int], days: int) -> None:
+    """Give the server a daily question schedule (UTC) whose slot was a minute ago: the bot catches it up at start.
+
+    Also `days` earlier daily questions, closed, which most learners answered: the reply to each click shows the
+    learner's streak, read from the server's whole history, so a server that has run for months costs more per
+    click than a new one.
+    """
     from datetime import time as clock_time
 
     from bot.domain.entities import GuildSettings, Schedule, ScheduleKind
@@ -113,8 +119,54 @@ async def seed(database: Path, guild_id: int, channel_id: int) -> None:
             ),
             now,
         )
+        if days:
+            await db.write(lambda conn: _history(conn, guild_id, channel_id, learners, days, slot))
     finally:
         await db.close()
+
+
+def _history(
+    conn: sqlite3.Connection, guild_id: int, channel_id: int, learners: list[int], days: int, slot: datetime
+) -> None:
+    """Insert `days` closed daily questions before slot; learner n misses one day in five (not the same days).
+
+    The learners' streak states are kept as the bot keeps them when it records those answers itself.
+    """
+    from bot.course.loader import load_catalog
+    from bot.domain.clock import to_ms
+    from bot.domain.streaks import state_from_history
+    from bot.storage.answers import scheduled_history
+    from bot.storage.streaks import write_state
+
+    catalog = load_catalog(ROOT / "content")
+    items = [(e.id, q) for e in catalog.elements() for q in catalog.question_ids(e.id)]
+    for back in range(days, 0, -1):
+        opens = slot - timedelta(days=back)
+        element_id, item_id = items[back % len(items)]
+        (post_id,) = conn.execute(
+            "INSERT INTO posts (guild_id, kind, origin, item_id, element_id, correct_option, option_count, opens_at, "
+            "closes_at, state, channel_id, local_date) VALUES (?, 'question', 'scheduled', ?, ?, 0, 4, ?, ?, 'closed', "
+            "?, ?) RETURNING post_id",
+            (guild_id, item_id, element_id, to_ms(opens), to_ms(opens + timedelta(hours=1)), channel_id,
+             opens.date().isoformat()),
+        ).fetchone()  # fmt: skip
+        week = (opens.date() - timedelta(days=opens.weekday())).isoformat()
+        conn.executemany(
+            "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
+            "element_id, item_id, answered_at, elapsed_ms, week_key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, 60000, ?)",
+            [
+                (post_id, guild_id, user_id, f"l{n}", n % 4, int(n % 4 == 0), 10 * int(n % 4 == 0), element_id,
+                 item_id, to_ms(opens + timedelta(minutes=1)), week)
+                for n, user_id in enumerate(learners)
+                if (n + back) % 5
+            ],
+        )  # fmt: skip
+    for user_id in learners:
+        history = scheduled_history(conn, guild_id, "question", user_id, slot)
+        state = state_from_history(history.post_ids, history.opened_ms, history.answered)
+        if state is not None:
+            write_state(conn, guild_id, user_id, "question", state)
 
 
 async def _until(condition: Any, proc: asyncio.subprocess.Process, log: Path, timeout: float, what: str) -> None:  # noqa: ASYNC109
@@ -177,7 +229,7 @@ async def burst(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     data = work / "data"
     await asyncio.to_thread(data.mkdir, parents=True)
     database = data / "revbot.sqlite3"
-    await seed(database, guild.id, channel.id)
+    await seed(database, guild.id, channel.id, [m.user.id for m in members], args.history_days)
     log = work / "bot.log"
     async with FakeDiscord(world) as fake:
         env = {**bot_env(fake, data), "LOG_LEVEL": args.log_level}
@@ -238,6 +290,7 @@ async def burst(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     checked = await asyncio.to_thread(check_database, database, post_id, clicked)
     return {
         "learners": args.learners,
+        "history_days": args.history_days,
         "spread_s": args.spread,
         "log_level": args.log_level,
         "profiled": bool(args.profile),
@@ -272,6 +325,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--learners", type=int, default=500)
     parser.add_argument("--spread", type=float, default=1.0, help="seconds over which the clicks arrive")
+    parser.add_argument(
+        "--history-days", type=int, default=180, help="earlier daily questions the server has had (0: a new server)"
+    )
     parser.add_argument("--log-level", default="INFO", help="the bot's LOG_LEVEL (INFO is its default)")
     parser.add_argument("--settle", type=float, default=1.0, help=argparse.SUPPRESS)
     parser.add_argument(

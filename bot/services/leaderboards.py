@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.entities import PostKind
 from bot.domain.periods import Period, Window, period_window, week_key
 from bot.domain.ranking import competition_ranks
-from bot.domain.streaks import Streaks, compute_streaks
-from bot.storage.answers import scheduled_history
+from bot.domain.streaks import Streaks
+from bot.services.streaks import streaks_in
 from bot.storage.boards import BoardRepository, BoardRow, BoardScope
 from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
-from bot.storage.posts import latest_post
 
 PAGE_SIZE = 10
 
@@ -123,14 +120,6 @@ class LeaderboardService:
         """Return the learner's streaks over the server's scheduled posts of a kind (one trip, one snapshot)."""
         now = self._clock.now()
         return await self._db.read(lambda conn: streaks_in(conn, guild_id, user_id, kind, now))
-
-
-def streaks_in(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: PostKind, now: datetime) -> Streaks:
-    """Return the learner's streaks, read on the caller's connection (the answer path reads them as it records)."""
-    history = scheduled_history(conn, guild_id, kind.value, user_id, now)
-    latest = latest_post(conn, guild_id, kind)
-    open_id = latest.post_id if latest is not None and latest.is_open_at(now) else None
-    return compute_streaks(history.post_ids, history.answered, open_id)
 
 
 def _entry(rank: int, row: BoardRow) -> BoardEntry:

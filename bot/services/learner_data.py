@@ -75,6 +75,18 @@ class LearnerDataService:
                 for t in records.totals
             ],
             "practice_cards": [_card(c) for c in records.cards],
+            "streaks": [
+                {
+                    "server_id": str(k.guild_id),
+                    "kind": k.kind,
+                    "current_run": k.run,
+                    "current_correct_run": k.run_correct,
+                    "best_run": k.best,
+                    "best_correct_run": k.best_correct,
+                    "last_answered_post_id": k.last_post_id,
+                }
+                for k in records.streaks
+            ],
         }
 
     async def export_json(self, user_id: int) -> str:

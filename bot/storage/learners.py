@@ -52,12 +52,26 @@ class LearnerCard:
 
 
 @dataclass(frozen=True, slots=True)
+class LearnerStreak:
+    """The streak kept for the learner in one server, for one kind of scheduled post."""
+
+    guild_id: int
+    kind: str
+    run: int
+    run_correct: int
+    best: int
+    best_correct: int
+    last_post_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class LearnerRecords:
     """Every row stored about one learner."""
 
     answers: tuple[LearnerAnswer, ...]
     totals: tuple[LearnerTotal, ...]
     cards: tuple[LearnerCard, ...]
+    streaks: tuple[LearnerStreak, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +109,11 @@ class LearnerRepository:
             "SELECT item_id, card, due_at, reviews, lapses FROM practice_cards WHERE user_id = ? ORDER BY item_id",
             (user_id,),
         )
+        streaks = await self._db.fetch_all(
+            "SELECT guild_id, kind, run, run_correct, best, best_correct, last_post_id FROM learner_streaks "
+            "WHERE user_id = ? ORDER BY guild_id, kind",
+            (user_id,),
+        )
         return LearnerRecords(
             tuple(
                 LearnerAnswer(
@@ -104,6 +123,7 @@ class LearnerRepository:
             ),
             tuple(LearnerTotal(*r) for r in totals),
             tuple(LearnerCard(r[0], r[1], from_ms(r[2]), r[3], r[4]) for r in cards),
+            tuple(LearnerStreak(*r) for r in streaks),
         )
 
     async def delete(self, user_id: int) -> DeletedRows:
@@ -125,4 +145,5 @@ class LearnerRepository:
             for table in ("board_totals", "board_element_totals"):
                 await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             cards = await tx.execute("DELETE FROM practice_cards WHERE user_id = ?", (user_id,))
+            await tx.execute("DELETE FROM learner_streaks WHERE user_id = ?", (user_id,))  # the trigger left none
             return DeletedRows(answers.rowcount, board_rows, cards.rowcount, tuple(r[0] for r in guilds))

@@ -25,12 +25,6 @@ _LATEST_SQL = (
 )
 
 
-def latest_post(conn: sqlite3.Connection, guild_id: int, kind: PostKind) -> Post | None:
-    """Return the server's latest post of a kind that is not a personal practice post."""
-    row = conn.execute(_LATEST_SQL, (guild_id, kind.value)).fetchone()
-    return post_from_row(row) if row else None
-
-
 def post_from_row(row: tuple[Any, ...]) -> Post:
     """Wrap a row selected with the post columns."""
     return Post(

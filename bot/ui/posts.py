@@ -16,8 +16,8 @@ from bot.domain.entities import Answer, Post, PostKind
 from bot.domain.scoring import Origin
 from bot.domain.streaks import Streaks
 from bot.services.answers import AnswerOutcome, AnswerStatus
-from bot.services.leaderboards import streaks_in
 from bot.services.posting import ClosedPost
+from bot.services.streaks import streaks_in
 from bot.ui.challenges import challenge_embed, challenge_feedback, closed_challenge_embed
 from bot.ui.errors import APOLOGY
 from bot.ui.questions import closed_question_embed, feedback_message, question_embed

@@ -161,6 +161,22 @@ async def test_standing_shows_points_rank_accuracy_and_streaks(core: Core) -> No
     assert (standing.streaks.current_correct, standing.streaks.best_correct) == (0, 2)
 
 
+async def test_todays_open_question_does_not_break_a_streak_even_after_a_tutors_post(core: Core) -> None:
+    """A scheduled question still open and not yet answered leaves the streak alone, whatever was posted since."""
+    day = core.clock.now()
+    for n in range(3):
+        core.clock.set(day + timedelta(days=n))
+        post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
+        await core.answer_service.record_answer(post.post_id, 1, "Ada", 0)
+    core.clock.set(day + timedelta(days=3))
+    await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))  # today's, open
+    await make_post(core, origin=Origin.MANUAL, correct=0, open_for=timedelta(hours=2))  # a tutor's, after it
+    streaks = await core.leaderboards.streaks(1, 1)
+    assert (streaks.current, streaks.best, streaks.current_correct) == (3, 3, 3)
+    core.clock.set(day + timedelta(days=3, hours=3))  # today's has closed unanswered
+    assert (await core.leaderboards.streaks(1, 1)).current == 0
+
+
 async def test_changing_the_week_start_regroups_earlier_answers(core: Core) -> None:
     """Weekly totals follow a server that changes its week start after answers were recorded."""
     monday = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -139,3 +139,25 @@ async def test_learner_can_answer_again_after_erasing(core: Core, learner_data: 
     post = await make_post(core, item_id="beta.q.first", element_id="beta", correct=0)
     await core.answer_service.record_answer(post.post_id, ME, "Me again", 0)
     assert await _ranks(core, 1, Period.ALL_TIME) == [(1, ME, 10), (1, OTHER, 10), (3, THIRD, 0)]
+
+
+async def test_export_and_delete_cover_the_kept_streaks(core: Core, learner_data: LearnerDataService) -> None:
+    """The streak kept for a learner's daily questions is in their copy, and goes when they are erased."""
+    for day in range(2):
+        core.clock.set(core.clock.now() + timedelta(days=day))
+        post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
+        for user in (ME, OTHER):
+            await core.answer_service.record_answer(post.post_id, user, "L", 0 if user == ME or day else 1)
+    [streak] = (await learner_data.export(ME))["streaks"]
+    assert (streak["server_id"], streak["kind"], streak["current_run"], streak["best_correct_run"]) == (
+        "1",
+        "question",
+        2,
+        2,
+    )
+    others = (await learner_data.export(OTHER))["streaks"]
+    assert [(s["current_run"], s["current_correct_run"]) for s in others] == [(2, 1)]
+
+    await learner_data.delete(ME)
+    assert (await learner_data.export(ME))["streaks"] == []
+    assert (await learner_data.export(OTHER))["streaks"] == others
