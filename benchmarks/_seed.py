@@ -212,12 +212,51 @@ def seed(
             "element_id, item_id, answered_at, elapsed_ms, week_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [(*row, week_key(from_ms(row[10]), london, 0)) for row in all_answers],
         )
+        conn.execute(STREAK_STATES_SQL)
         conn.execute("COMMIT")
         # No ANALYZE: the bot never runs it, so the planner must do without statistics here too.
         conn.execute("PRAGMA journal_mode = WAL")
     finally:
         conn.close()
     return Seeded(path, now, infos, len(all_answers), len(all_posts), time.perf_counter() - started)
+
+
+# The streak state the bot keeps with each answer (bot/services/streaks.py), for answers inserted in bulk: the
+# learner's latest run of consecutive scheduled posts answered (and answered right), and the longest of each.
+STREAK_STATES_SQL = """
+WITH seq AS (
+    SELECT post_id, kind, opens_at,
+           ROW_NUMBER() OVER (PARTITION BY guild_id, kind ORDER BY opens_at, post_id) AS n
+    FROM posts WHERE origin = 'scheduled'
+), ans AS (
+    SELECT a.guild_id, a.user_id, s.kind, s.n, s.post_id, s.opens_at, a.correct,
+           s.n - ROW_NUMBER() OVER (PARTITION BY a.guild_id, a.user_id, s.kind ORDER BY s.n) AS run_id
+    FROM answers a JOIN seq s ON s.post_id = a.post_id
+), rights AS (
+    SELECT guild_id, user_id, kind, n,
+           n - ROW_NUMBER() OVER (PARTITION BY guild_id, user_id, kind ORDER BY n) AS run_id
+    FROM ans WHERE correct = 1
+), runs AS (
+    SELECT guild_id, user_id, kind, COUNT(*) AS len, MAX(n) AS last_n FROM ans GROUP BY guild_id, user_id, kind, run_id
+), right_runs AS (
+    SELECT guild_id, user_id, kind, COUNT(*) AS len, MAX(n) AS last_n
+    FROM rights GROUP BY guild_id, user_id, kind, run_id
+), latest AS (
+    SELECT guild_id, user_id, kind, MAX(n) AS n, MAX(len) AS best FROM (
+        SELECT a.guild_id, a.user_id, a.kind, a.n, r.len FROM ans a
+        JOIN runs r ON r.guild_id = a.guild_id AND r.user_id = a.user_id AND r.kind = a.kind AND r.last_n = a.n
+    ) GROUP BY guild_id, user_id, kind
+)
+INSERT INTO learner_streaks (guild_id, user_id, kind, last_post_id, last_opened_at, run, run_correct, best,
+                             best_correct)
+SELECT l.guild_id, l.user_id, l.kind, a.post_id, a.opens_at, r.len, coalesce(rr.len, 0), l.best,
+       coalesce((SELECT MAX(x.len) FROM right_runs x
+                 WHERE x.guild_id = l.guild_id AND x.user_id = l.user_id AND x.kind = l.kind), 0)
+FROM latest l
+JOIN ans a ON a.guild_id = l.guild_id AND a.user_id = l.user_id AND a.kind = l.kind AND a.n = l.n
+JOIN runs r ON r.guild_id = l.guild_id AND r.user_id = l.user_id AND r.kind = l.kind AND r.last_n = l.n
+LEFT JOIN right_runs rr ON rr.guild_id = l.guild_id AND rr.user_id = l.user_id AND rr.kind = l.kind AND rr.last_n = l.n
+"""
 
 
 @dataclass

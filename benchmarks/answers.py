@@ -48,6 +48,7 @@ from bot.domain.scoring import STREAK_BONUS_DAYS
 from bot.storage.answers import answer_context, correct_run_before
 from bot.storage.db import BUSY_TIMEOUT_MS
 
+SEED_VERSION = 2  # bump when benchmarks/_seed.py changes what it writes: older cached copies are not reused
 INSERT_SQL = (
     "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
     "element_id, item_id, answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -437,7 +438,7 @@ def seeded_copy(base: Path, answers: int, guilds: int, cache: Path | None) -> Se
     """Seed base, or copy it from a cache seeded earlier with the same sizes (seeding takes about a minute)."""
     if cache is None:
         return seed(base, answers, guilds)
-    cached_db = cache / f"answers-{answers}-{guilds}.sqlite3"
+    cached_db = cache / f"answers-{answers}-{guilds}-v{SEED_VERSION}.sqlite3"
     cached_info = cached_db.with_suffix(".pickle")
     if not (cached_db.exists() and cached_info.exists()):
         cache.mkdir(parents=True, exist_ok=True)

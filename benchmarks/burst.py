@@ -166,7 +166,7 @@ def _history(
         history = scheduled_history(conn, guild_id, "question", user_id, slot)
         state = state_from_history(history.post_ids, history.opened_ms, history.answered)
         if state is not None:
-            write_state(conn, guild_id, user_id, "question", state)
+            write_state(conn, guild_id, user_id, "question", state, replacing=False)
 
 
 async def _until(condition: Any, proc: asyncio.subprocess.Process, log: Path, timeout: float, what: str) -> None:  # noqa: ASYNC109

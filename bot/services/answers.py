@@ -115,5 +115,5 @@ def decide_answer(
     if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
         return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
     if post.origin is Origin.SCHEDULED:
-        keep_streaks_in(conn, post, user_id, correct, now)
+        keep_streaks_in(conn, post, user_id, correct, now, context.streak)
     return AnswerOutcome(AnswerStatus.RECORDED, post, answer)

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import Answer, GuildSettings, Post, PostState
 from bot.domain.periods import week_key
+from bot.domain.streaks import StreakState
 from bot.storage.db import Database
 from bot.storage.guilds import guild_settings_from_row
 from bot.storage.posts import POST_COLUMNS, post_from_row
@@ -25,6 +26,7 @@ class AnswerContext:
     first: Answer | None  # the learner's earlier answer, if any
     streak_bonus: bool
     settings: GuildSettings | None = None
+    streak: StreakState | None = None  # the learner's kept streak for this kind of post in the server
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +40,16 @@ class ScheduledHistory:
 
 
 def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> AnswerContext:
-    """Return the post, the learner's earlier answer and the server's streak-bonus switch."""
+    """Return the post, the learner's earlier answer and kept streak, and the server's settings."""
     row = conn.execute(
         f"SELECT {_POST_FIELDS}, a.display_name, a.choice, a.correct, a.points, a.answered_at, "
-        "g.guild_id, g.timezone, g.week_start, g.tutor_role_id, g.streak_bonus FROM posts p "
+        "g.guild_id, g.timezone, g.week_start, g.tutor_role_id, g.streak_bonus, "
+        "s.last_post_id, s.last_opened_at, s.run, s.run_correct, s.best, s.best_correct FROM posts p "
         "LEFT JOIN answers a ON a.post_id = p.post_id AND a.user_id = ? "
-        "LEFT JOIN guilds g ON g.guild_id = p.guild_id WHERE p.post_id = ?",
-        (user_id, post_id),
+        "LEFT JOIN guilds g ON g.guild_id = p.guild_id "
+        "LEFT JOIN learner_streaks s ON s.guild_id = p.guild_id AND s.user_id = ? AND s.kind = p.kind "
+        "WHERE p.post_id = ?",
+        (user_id, user_id, post_id),
     ).fetchone()
     if row is None:
         return AnswerContext(None, None, False)
@@ -54,7 +59,8 @@ def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> Answ
     if choice is not None:
         first = Answer(post_id, user_id, name, choice, bool(correct), points, from_ms(answered_at))
     settings = guild_settings_from_row(row[20:25]) if row[20] is not None else GuildSettings(post.guild_id)
-    return AnswerContext(post, first, settings.streak_bonus, settings)
+    streak = StreakState(*row[25:31]) if row[25] is not None else None
+    return AnswerContext(post, first, settings.streak_bonus, settings, streak)
 
 
 def insert_answer(

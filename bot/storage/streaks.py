@@ -19,23 +19,33 @@ def read_state(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str)
     return StreakState(*row) if row else None
 
 
-def write_state(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str, state: StreakState) -> None:
-    """Keep the learner's streak state (replacing the one before)."""
-    conn.execute(
-        f"INSERT OR REPLACE INTO learner_streaks (guild_id, user_id, kind, {_STATE_COLUMNS}) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            guild_id,
-            user_id,
-            kind,
-            state.last_post_id,
-            state.last_opened_ms,
-            state.run,
-            state.run_correct,
-            state.best,
-            state.best_correct,
-        ),
+def write_state(
+    conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str, state: StreakState, *, replacing: bool
+) -> None:
+    """Keep the learner's streak state: update the row read before (replacing) or add the first one."""
+    values = (
+        state.last_post_id,
+        state.last_opened_ms,
+        state.run,
+        state.run_correct,
+        state.best,
+        state.best_correct,
+        guild_id,
+        user_id,
+        kind,
     )
+    if replacing:
+        conn.execute(
+            "UPDATE learner_streaks SET last_post_id = ?, last_opened_at = ?, run = ?, run_correct = ?, best = ?, "
+            "best_correct = ? WHERE guild_id = ? AND user_id = ? AND kind = ?",
+            values,
+        )
+    else:
+        conn.execute(
+            f"INSERT INTO learner_streaks ({_STATE_COLUMNS}, guild_id, user_id, kind) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
 
 
 def previous_scheduled(conn: sqlite3.Connection, guild_id: int, kind: str, post_id: int, opened_ms: int) -> int | None:
@@ -46,6 +56,17 @@ def previous_scheduled(conn: sqlite3.Connection, guild_id: int, kind: str, post_
         (guild_id, kind, opened_ms, opened_ms, post_id),
     ).fetchone()
     return row[0] if row else None
+
+
+def answered_scheduled_before(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str, post_id: int) -> bool:
+    """Return whether the learner answered any other scheduled post of this kind in the server (a walk along their
+    own answers, so it costs nothing for a newcomer however long the server's history)."""
+    row = conn.execute(
+        "SELECT 1 FROM answers a JOIN posts p ON p.post_id = a.post_id WHERE a.user_id = ? AND a.guild_id = ? "
+        "AND a.post_id != ? AND p.kind = ? AND p.origin = 'scheduled' LIMIT 1",
+        (user_id, guild_id, post_id, kind),
+    ).fetchone()
+    return row is not None
 
 
 def later_scheduled_open(
