@@ -221,13 +221,13 @@ def seed(
     return Seeded(path, now, infos, len(all_answers), len(all_posts), time.perf_counter() - started)
 
 
-# The streak state the bot keeps with each answer (bot/services/streaks.py), for answers inserted in bulk: the
-# learner's latest run of consecutive scheduled posts answered (and answered right), and the longest of each.
+# The daily-question streak state the bot keeps with each answer (bot/services/streaks.py), for answers inserted in
+# bulk: the learner's latest run of consecutive scheduled posts answered (and answered right), and the longest of each.
 STREAK_STATES_SQL = """
 WITH seq AS (
     SELECT post_id, kind, opens_at,
            ROW_NUMBER() OVER (PARTITION BY guild_id, kind ORDER BY opens_at, post_id) AS n
-    FROM posts WHERE origin = 'scheduled'
+    FROM posts WHERE origin = 'scheduled' AND kind = 'question'
 ), ans AS (
     SELECT a.guild_id, a.user_id, s.kind, s.n, s.post_id, s.opens_at, a.correct,
            s.n - ROW_NUMBER() OVER (PARTITION BY a.guild_id, a.user_id, s.kind ORDER BY s.n) AS run_id

@@ -14,7 +14,7 @@ from bot.domain.clock import Clock
 from bot.domain.entities import Answer, GuildSettings, Post
 from bot.domain.periods import week_key
 from bot.domain.scoring import STREAK_BONUS_DAYS, Origin, score_answer
-from bot.services.streaks import keep_streaks_in
+from bot.services.streaks import STREAK_KIND, keep_streaks_in
 from bot.storage.answers import answer_context, correct_run_before, insert_answer
 from bot.storage.db import Database
 
@@ -114,6 +114,6 @@ def decide_answer(
     elapsed_ms = max(0, int(elapsed_s * 1000))
     if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
         return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
-    if post.origin is Origin.SCHEDULED:
+    if post.origin is Origin.SCHEDULED and post.kind is STREAK_KIND:
         keep_streaks_in(conn, post, user_id, correct, now, context.streak)
     return AnswerOutcome(AnswerStatus.RECORDED, post, answer)

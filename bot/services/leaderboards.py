@@ -6,7 +6,6 @@ import math
 from dataclasses import dataclass
 
 from bot.domain.clock import Clock
-from bot.domain.entities import PostKind
 from bot.domain.periods import Period, Window, period_window, week_key
 from bot.domain.ranking import competition_ranks
 from bot.domain.streaks import Streaks
@@ -116,10 +115,10 @@ class LeaderboardService:
             user_id, row.display_name, row.points, 1 + above, learners, row.answers, row.correct, streaks
         )
 
-    async def streaks(self, guild_id: int, user_id: int, kind: PostKind = PostKind.QUESTION) -> Streaks:
-        """Return the learner's streaks over the server's scheduled posts of a kind (one trip, one snapshot)."""
+    async def streaks(self, guild_id: int, user_id: int) -> Streaks:
+        """Return the learner's daily-question streaks (one trip, one snapshot)."""
         now = self._clock.now()
-        return await self._db.read(lambda conn: streaks_in(conn, guild_id, user_id, kind, now))
+        return await self._db.read(lambda conn: streaks_in(conn, guild_id, user_id, now))
 
 
 def _entry(rank: int, row: BoardRow) -> BoardEntry:

@@ -1,4 +1,4 @@
-"""Streaks on the answer path: kept with each answer, read back without walking the server's history."""
+"""Daily-question streaks: kept with each answer, read back without walking the server's history."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from bot.storage.streaks import (
     write_state,
 )
 
+STREAK_KIND = PostKind.QUESTION  # streaks count daily questions (the only ones any reply or command shows)
+
 
 def keep_streaks_in(
     conn: sqlite3.Connection, post: Post, user_id: int, correct: bool, now: datetime, kept: StreakState | None
@@ -48,12 +50,14 @@ def keep_streaks_in(
     write_state(conn, post.guild_id, user_id, kind, state, replacing=kept is not None)
 
 
-def streaks_in(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: PostKind, now: datetime) -> Streaks:
-    """Return the learner's streaks, read on the caller's connection (the answer path reads them as it records)."""
-    state = read_state(conn, guild_id, user_id, kind.value)
-    if state is None and not answered_scheduled_before(conn, guild_id, user_id, kind.value, 0):
+def streaks_in(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) -> Streaks:
+    """Return the learner's daily-question streaks, read on the caller's connection (the answer path reads them as
+    it records)."""
+    kind = STREAK_KIND.value
+    state = read_state(conn, guild_id, user_id, kind)
+    if state is None and not answered_scheduled_before(conn, guild_id, user_id, kind, 0):
         return Streaks(0, 0, 0, 0)
     if state is None:  # answered only before streaks were kept: count from the history
-        history = scheduled_history(conn, guild_id, kind.value, user_id, now)
+        history = scheduled_history(conn, guild_id, kind, user_id, now)
         return compute_streaks(history.post_ids, history.answered, history.open_post_id)
-    return streaks_now(state, later_scheduled_open(conn, guild_id, kind.value, state, to_ms(now)))
+    return streaks_now(state, later_scheduled_open(conn, guild_id, kind, state, to_ms(now)))
