@@ -97,9 +97,9 @@ async def _wait_for_quiet(bot_pid: int, limit: float, most: float = QUIET_CORES)
 async def seed(database: Path, guild_id: int, channel_id: int, learners: list[int], days: int) -> None:
     """Give the server a daily question schedule (UTC) whose slot was a minute ago: the bot catches it up at start.
 
-    Also `days` earlier daily questions, closed, which most learners answered: the reply to each click shows the
-    learner's streak, read from the server's whole history, so a server that has run for months costs more per
-    click than a new one.
+    Also `days` earlier daily questions, closed, which most learners answered, so each click works on a database
+    the size a server that has run for months has (the reply shows the learner's streak, which used to be counted
+    from the whole history on every click).
     """
     from datetime import time as clock_time
 

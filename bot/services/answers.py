@@ -17,6 +17,7 @@ from bot.domain.scoring import STREAK_BONUS_DAYS, Origin, score_answer
 from bot.services.streaks import STREAK_KIND, keep_streaks_in
 from bot.storage.answers import answer_context, correct_run_before, insert_answer
 from bot.storage.db import Database
+from bot.storage.streaks import forget_streak
 
 log = logging.getLogger(__name__)
 
@@ -115,5 +116,9 @@ def decide_answer(
     if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
         return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
     if post.origin is Origin.SCHEDULED and post.kind is STREAK_KIND:
-        keep_streaks_in(conn, post, user_id, correct, now, context.streak)
+        try:
+            keep_streaks_in(conn, post, user_id, correct, context.streak)
+        except sqlite3.Error:  # the answer matters more: drop the kept streak, so the next answer counts it afresh
+            log.exception("keeping the streak failed post=%s user=%s", post_id, user_id)
+            forget_streak(conn, post.guild_id, user_id, post.kind.value)
     return AnswerOutcome(AnswerStatus.RECORDED, post, answer)

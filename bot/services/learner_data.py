@@ -79,11 +79,11 @@ class LearnerDataService:
                 {
                     "server_id": str(k.guild_id),
                     "kind": k.kind,
-                    "current_run": k.run,
-                    "current_correct_run": k.run_correct,
-                    "best_run": k.best,
-                    "best_correct_run": k.best_correct,
                     "last_answered_post_id": k.last_post_id,
+                    "days_in_a_row_to_then": k.run,
+                    "right_in_a_row_to_then": k.run_correct,
+                    "best_days_in_a_row": k.best,
+                    "best_right_in_a_row": k.best_correct,
                 }
                 for k in records.streaks
             ],

@@ -28,7 +28,7 @@ STREAK_KIND = PostKind.QUESTION  # streaks count daily questions (the only ones 
 
 
 def keep_streaks_in(
-    conn: sqlite3.Connection, post: Post, user_id: int, correct: bool, now: datetime, kept: StreakState | None
+    conn: sqlite3.Connection, post: Post, user_id: int, correct: bool, kept: StreakState | None
 ) -> None:
     """Update the learner's streak state (kept: as read before the answer) for an answer just recorded to a
     scheduled post, in the same transaction."""
@@ -40,7 +40,7 @@ def keep_streaks_in(
     elif state is None or (opened_ms, post.post_id) < (state.last_opened_ms, state.last_post_id):
         # Nothing kept (answers from before streaks were kept, or rows dropped with deleted data), or an older post
         # answered after a newer one: count from the whole history, which already holds this answer.
-        history = scheduled_history(conn, post.guild_id, kind, user_id, max(now, post.opens_at))
+        history = scheduled_history(conn, post.guild_id, kind, user_id, None)  # the state does not depend on now
         state = state_from_history(history.post_ids, history.opened_ms, history.answered)
         if state is None:  # cannot happen: the history holds this answer
             return

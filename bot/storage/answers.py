@@ -107,30 +107,35 @@ def rebuild_week_totals(conn: sqlite3.Connection, settings: GuildSettings) -> in
 
 
 def scheduled_history(
-    conn: sqlite3.Connection, guild_id: int, kind: str, user_id: int, now: datetime
+    conn: sqlite3.Connection, guild_id: int, kind: str, user_id: int, now: datetime | None
 ) -> ScheduledHistory:
-    """Return the server's scheduled posts of a kind opened by now, the learner's answers to them, and which is open.
+    """Return the server's scheduled posts of a kind opened by now, the learner's answers to them, and which is open
+    (now None: every scheduled post, none counted as open).
 
     One walk along the server's posts index probing the learner's answer to each: about 3 µs a post, so the answer
     path keeps a streak state instead (bot/services/streaks.py) and comes here only to count one afresh.
     """
-    now_ms = to_ms(now)
+    now_ms = to_ms(now) if now is not None else None
     rows = conn.execute(
         "SELECT p.post_id, p.opens_at, a.correct FROM posts p "
         "LEFT JOIN answers a ON a.post_id = p.post_id AND a.user_id = ? "
-        "WHERE p.guild_id = ? AND p.kind = ? AND p.origin = 'scheduled' AND p.opens_at <= ? "
+        "WHERE p.guild_id = ? AND p.kind = ? AND p.origin = 'scheduled' AND (? IS NULL OR p.opens_at <= ?) "
         "ORDER BY p.opens_at, p.post_id",
-        (user_id, guild_id, kind, now_ms),
+        (user_id, guild_id, kind, now_ms, now_ms),
     ).fetchall()
-    if not rows:
-        return ScheduledHistory([], [], {})
-    latest = conn.execute("SELECT state, closes_at FROM posts WHERE post_id = ?", (rows[-1][0],)).fetchone()
-    is_open = latest[0] == PostState.OPEN.value and (latest[1] is None or now_ms < latest[1])
+    post_ids = [post_id for post_id, _, _ in rows]
+    open_id = None
+    if rows and now_ms is not None:
+        state, closes_at = conn.execute(
+            "SELECT state, closes_at FROM posts WHERE post_id = ?", (post_ids[-1],)
+        ).fetchone()
+        if state == PostState.OPEN.value and (closes_at is None or now_ms < closes_at):
+            open_id = post_ids[-1]
     return ScheduledHistory(
-        [post_id for post_id, _, _ in rows],
+        post_ids,
         [opened for _, opened, _ in rows],
         {post_id: bool(correct) for post_id, _, correct in rows if correct is not None},
-        rows[-1][0] if is_open else None,
+        open_id,
     )
 
 

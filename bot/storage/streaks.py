@@ -48,6 +48,13 @@ def write_state(
         )
 
 
+def forget_streak(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str) -> None:
+    """Drop the learner's kept streak state (it is counted afresh from the history when next needed)."""
+    conn.execute(
+        "DELETE FROM learner_streaks WHERE guild_id = ? AND user_id = ? AND kind = ?", (guild_id, user_id, kind)
+    )
+
+
 def previous_scheduled(conn: sqlite3.Connection, guild_id: int, kind: str, post_id: int, opened_ms: int) -> int | None:
     """Return the id of the server's scheduled post of this kind just before the given one, if any."""
     row = conn.execute(

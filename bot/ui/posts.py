@@ -112,9 +112,9 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
             nonlocal streaks
             if post.kind is not PostKind.QUESTION:
                 return
+            services.practice.review_in(conn, answer.user_id, post.item_id, answer.correct, now)  # for /practice
             if post.origin is Origin.SCHEDULED:  # the reply shows the daily streak this answer made
                 streaks = streaks_in(conn, post.guild_id, answer.user_id, now)
-            services.practice.review_in(conn, answer.user_id, post.item_id, answer.correct, now)  # for /practice
 
         outcome = await services.answers.record_answer(self.post_id, user.id, user.display_name, self.option, follow_up)
         post = outcome.post

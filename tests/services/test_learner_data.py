@@ -149,14 +149,14 @@ async def test_export_and_delete_cover_the_kept_streaks(core: Core, learner_data
         for user in (ME, OTHER):
             await core.answer_service.record_answer(post.post_id, user, "L", 0 if user == ME or day else 1)
     [streak] = (await learner_data.export(ME))["streaks"]
-    assert (streak["server_id"], streak["kind"], streak["current_run"], streak["best_correct_run"]) == (
+    assert (streak["server_id"], streak["kind"], streak["days_in_a_row_to_then"], streak["best_right_in_a_row"]) == (
         "1",
         "question",
         2,
         2,
     )
     others = (await learner_data.export(OTHER))["streaks"]
-    assert [(s["current_run"], s["current_correct_run"]) for s in others] == [(2, 1)]
+    assert [(s["days_in_a_row_to_then"], s["right_in_a_row_to_then"]) for s in others] == [(2, 1)]
 
     await learner_data.delete(ME)
     assert (await learner_data.export(ME))["streaks"] == []

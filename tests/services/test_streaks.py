@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import random
+import sqlite3
 from datetime import timedelta
 
+import pytest
+
+import bot.services.answers as answers_service
+from bot.domain.entities import PostKind
 from bot.domain.scoring import Origin
 from bot.domain.streaks import StreakState, compute_streaks, state_after_answer, streaks_now
 from bot.services.answers import AnswerStatus
@@ -16,20 +21,28 @@ from tests.helpers import make_post
 LEARNERS = (1, 2, 3, 4)
 
 
-async def _from_history(core: Core, user_id: int) -> tuple[int, int, int, int]:
+async def _from_history(core: Core, user_id: int, guild_id: int = 1) -> tuple[int, int, int, int]:
     now = core.clock.now()
 
     def count(conn: object) -> tuple[int, int, int, int]:
-        history = scheduled_history(conn, 1, "question", user_id, now)  # type: ignore[arg-type]
+        history = scheduled_history(conn, guild_id, "question", user_id, now)  # type: ignore[arg-type]
         s = compute_streaks(history.post_ids, history.answered, history.open_post_id)
         return s.current, s.best, s.current_correct, s.best_correct
 
     return await core.db.read(count)
 
 
-async def _kept(core: Core, user_id: int) -> tuple[int, int, int, int]:
-    s = await core.leaderboards.streaks(1, user_id)
+async def _kept(core: Core, user_id: int, guild_id: int = 1) -> tuple[int, int, int, int]:
+    s = await core.leaderboards.streaks(guild_id, user_id)
     return s.current, s.best, s.current_correct, s.best_correct
+
+
+async def _kept_row(core: Core, guild_id: int, user_id: int) -> int | None:
+    """The post id of the learner's latest answered daily question, as kept."""
+    row = await core.db.fetch_one(
+        "SELECT last_post_id FROM learner_streaks WHERE guild_id = ? AND user_id = ?", (guild_id, user_id)
+    )
+    return row[0] if row else None
 
 
 async def _kept_rows(core: Core) -> int:
@@ -58,49 +71,88 @@ def test_a_run_stands_until_a_post_is_missed() -> None:
 
 
 async def test_kept_streaks_match_the_whole_history(core: Core) -> None:
-    """Forty days of learners answering, missing, answering late and out of order: always the history's count."""
+    """Forty days in two servers, with challenges and tutors' posts between the daily questions, learners missing
+    days and answering yesterday's question after today's: the kept streaks always read as the history counts."""
     rng = random.Random(2026)
     day = core.clock.now()
-    open_posts = []
+    still_open: dict[int, list] = {1: [], 2: []}
+    recounts = 0
     for n in range(40):
         core.clock.set(day + timedelta(days=n))
-        hours = 30 if rng.random() < 0.3 else 2  # some stay open into the next day, so they can be answered late
-        open_posts.append(await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=hours)))
-        open_posts = open_posts[-2:]
-        for user in LEARNERS:
-            for post in rng.sample(open_posts, k=len(open_posts)):  # yesterday's, if still open, maybe after today's
-                if rng.random() < 0.6:
-                    outcome = await core.answer_service.record_answer(post.post_id, user, "L", rng.randrange(2))
-                    assert outcome.status in (AnswerStatus.RECORDED, AnswerStatus.ALREADY_ANSWERED, AnswerStatus.CLOSED)
+        for guild in (1, 2):
+            hours = 30 if rng.random() < 0.5 else 2  # open into the next day, so it can be answered after the next
+            question = await make_post(
+                core, guild_id=guild, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=hours)
+            )
+            still_open[guild] = [*still_open[guild][-1:], question]
+            others = [
+                await make_post(core, guild_id=guild, origin=Origin.SCHEDULED, kind=PostKind.CHALLENGE, correct=0),
+                await make_post(core, guild_id=guild, origin=Origin.MANUAL, correct=0),
+            ]
+            for user in LEARNERS:
+                for post in rng.sample([*still_open[guild], *others], k=len(still_open[guild]) + 2):
+                    if rng.random() < 0.6:
+                        before = await _kept_row(core, guild, user)
+                        await core.answer_service.record_answer(post.post_id, user, "L", rng.randrange(2))
+                        recounts += before is not None and post.post_id < before  # an older question, late
         for later in (timedelta(hours=1), timedelta(hours=12)):  # today's open, then closed
             core.clock.set(day + timedelta(days=n) + later)
-            for user in LEARNERS:
-                assert await _kept(core, user) == await _from_history(core, user), (n, user)
-    assert await _kept_rows(core) == len(LEARNERS)
-    best = max([(await _kept(core, u))[1] for u in LEARNERS])
-    assert best >= 3  # the run is long enough to mean something
+            for guild in (1, 2):
+                for user in LEARNERS:
+                    assert await _kept(core, user, guild) == await _from_history(core, user, guild), (n, guild, user)
+    assert await _kept_rows(core) == 2 * len(LEARNERS)  # question streaks only, one per learner and server
+    assert recounts >= 5  # the late answers really happened
+    assert max([(await _kept(core, u))[1] for u in LEARNERS]) >= 3  # runs long enough to mean something
 
 
-async def test_deleting_data_drops_the_kept_streaks_and_they_are_counted_again(core: Core) -> None:
-    """After a learner's data is erased, or a scheduled post removed, the next answer counts from the history."""
+async def test_deleted_answers_and_posts_drop_the_kept_streaks_and_they_are_counted_again(core: Core) -> None:
+    """Erasing a learner, deleting one answer or an older scheduled post: the streaks read as the history counts;
+    deleting the newest post (one that never reached its channel) keeps the other streaks."""
     day = core.clock.now()
     posts = []
-    for n in range(4):
+    for n in range(5):
         core.clock.set(day + timedelta(days=n))
         posts.append(await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2)))
-        for user in (1, 2):
+        for user in (1, 2, 3):
             await core.answer_service.record_answer(posts[-1].post_id, user, "L", 0)
-    assert await _kept_rows(core) == 2 and (await _kept(core, 2))[0] == 4
+    assert await _kept_rows(core) == 3 and (await _kept(core, 2))[0] == 5
 
     await LearnerRepository(core.db).delete(1)
-    assert await _kept_rows(core) == 1 and await _kept(core, 1) == (0, 0, 0, 0)
+    assert await _kept_rows(core) == 2 and await _kept(core, 1) == (0, 0, 0, 0)
 
-    core.clock.set(day + timedelta(days=4))
-    post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
-    await core.posts.delete(post.post_id)  # never reached its channel
-    assert await _kept_rows(core) == 0
-    core.clock.set(day + timedelta(days=5))
-    post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
-    await core.answer_service.record_answer(post.post_id, 2, "L", 0)
-    assert await _kept(core, 2) == await _from_history(core, 2) == (5, 5, 5, 5)
+    async with core.db.transaction() as tx:  # one answer goes: learner 2's run is broken in the middle
+        await tx.execute("DELETE FROM answers WHERE post_id = ? AND user_id = 2", (posts[2].post_id,))
     assert await _kept_rows(core) == 1
+    assert await _kept(core, 2) == await _from_history(core, 2) == (2, 2, 2, 2)
+
+    core.clock.set(day + timedelta(days=5))
+    newest = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
+    await core.posts.delete(newest.post_id)  # never reached its channel: learner 3's streak stays kept
+    assert await _kept_rows(core) == 1 and await _kept(core, 3) == (5, 5, 5, 5)
+
+    await core.posts.delete(posts[0].post_id)  # an older post, with its answers: counted again
+    assert await _kept_rows(core) == 0
+    core.clock.set(day + timedelta(days=6))
+    post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
+    for user in (2, 3):
+        await core.answer_service.record_answer(post.post_id, user, "L", 0)
+        assert await _kept(core, user) == await _from_history(core, user)
+    assert [await _kept(core, u) for u in (2, 3)] == [(3, 3, 3, 3), (5, 5, 5, 5)]
+
+
+async def test_the_answer_is_kept_when_keeping_the_streak_fails(core: Core, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure while updating the streak is logged; the answer stands and the streak is counted afresh later."""
+    day = core.clock.now()
+    for n in range(2):
+        core.clock.set(day + timedelta(days=n))
+        post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
+        if n == 1:
+
+            def broken(*_: object) -> None:
+                raise sqlite3.OperationalError("disk I/O error")
+
+            monkeypatch.setattr(answers_service, "keep_streaks_in", broken)
+        outcome = await core.answer_service.record_answer(post.post_id, 1, "Ada", 0)
+        assert outcome.status is AnswerStatus.RECORDED
+    assert await _kept_rows(core) == 0  # dropped, not left behind the answers
+    assert await _kept(core, 1) == await _from_history(core, 1) == (2, 2, 2, 2)

@@ -19,7 +19,10 @@ BEGIN
     DELETE FROM learner_streaks WHERE guild_id = OLD.guild_id AND user_id = OLD.user_id;
 END;
 
+-- Only rows counted past the deleted post: a post that never reached its channel (the one case the bot deletes
+-- posts) is the newest, so no row goes.
 CREATE TRIGGER scheduled_posts_forget_streaks AFTER DELETE ON posts WHEN OLD.origin = 'scheduled'
 BEGIN
-    DELETE FROM learner_streaks WHERE guild_id = OLD.guild_id AND kind = OLD.kind;
+    DELETE FROM learner_streaks WHERE guild_id = OLD.guild_id AND kind = OLD.kind
+        AND (last_opened_at > OLD.opens_at OR (last_opened_at = OLD.opens_at AND last_post_id >= OLD.post_id));
 END;
