@@ -58,6 +58,11 @@ async def _post_daily(fake: FakeDiscord, bot: Any, clock: FixedClock) -> Any:
     """Set the schedule up, move the clock to the slot, fire the job and return the posted message."""
     await _setup_daily(fake, clock)
     clock.advance(timedelta(hours=3))
+    return await _fire_daily(fake, bot)
+
+
+async def _fire_daily(fake: FakeDiscord, bot: Any) -> Any:
+    """Fire the daily job now; return the message it posted and its request, once the bot has recorded its id."""
     mark = fake.mark()
     await _fire(bot, slot_job_id(fake.guild.id, ScheduleKind.DAILY))
     request = await fake.wait_for_request("POST", rf"/channels/{fake.guild.channel('quiz').id}/messages", since=mark)
@@ -184,12 +189,7 @@ async def test_the_reply_counts_the_streak_over_days(
         assert "Daily streak: 1 day (best 1)" in (await fake_discord.wait_for_callback(click))["data"]["content"]
 
         clock.advance(timedelta(days=1))
-        mark = fake_discord.mark()
-        await _fire(bot, slot_job_id(fake_discord.guild.id, ScheduleKind.DAILY))
-        await fake_discord.wait_for_request(
-            "POST", rf"/channels/{fake_discord.guild.channel('quiz').id}/messages", since=mark
-        )
-        second = fake_discord.messages_in(fake_discord.guild.channel("quiz"))[-1]
+        second, _ = await _fire_daily(fake_discord, bot)
         second_id = _buttons(second)[0][0]
         assert second_id != first_id
 
