@@ -118,7 +118,7 @@ def decide_answer(
     if post.origin is Origin.SCHEDULED and post.kind is STREAK_KIND:
         try:
             keep_streaks_in(conn, post, user_id, correct, context.streak)
-        except sqlite3.Error:  # the answer matters more: drop the kept streak, so the next answer counts it afresh
+        except Exception:  # the answer matters more: drop the kept streak, so the next answer counts it afresh
             log.exception("keeping the streak failed post=%s user=%s", post_id, user_id)
             forget_streak(conn, post.guild_id, user_id, post.kind.value)
     return AnswerOutcome(AnswerStatus.RECORDED, post, answer)
