@@ -13,7 +13,7 @@ import random
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,9 +26,7 @@ from bot.domain.clock import FixedClock, from_ms, to_ms
 from bot.domain.periods import week_key
 from bot.services.answers import AnswerService
 from bot.services.leaderboards import LeaderboardService
-from bot.storage.boards import BoardRepository
 from bot.storage.db import Database
-from bot.storage.guilds import GuildRepository
 
 # A Sunday evening: "this week" is almost full, the worst case for the weekly board.
 NOW = datetime(2026, 3, 8, 18, 0, tzinfo=UTC)
@@ -274,13 +272,12 @@ async def open_core(path: Path, now: datetime = NOW) -> AsyncIterator[Core]:
     """Open the database and build the real services over it with a fixed clock."""
     db = await Database.open(path)
     clock = FixedClock(now)
-    guilds, boards = GuildRepository(db), BoardRepository(db)
     try:
         yield Core(
             db,
             clock,
             AnswerService(db, clock),
-            LeaderboardService(db, boards, guilds, clock),
+            LeaderboardService(db, clock),
         )
     finally:
         await db.close()
@@ -294,9 +291,10 @@ class Trips:
     statements: list[tuple[str, str, tuple[Any, ...]]] = field(default_factory=list)  # (connection, sql, params)
 
 
-@contextlib.contextmanager
-def count_trips(db: Database) -> Iterator[Trips]:
-    """Count every aiosqlite call on the database's connections while the block runs (not the checkpointer)."""
+@contextlib.asynccontextmanager
+async def count_trips(db: Database) -> AsyncIterator[Trips]:
+    """Count every aiosqlite call on the database's reader and writer while the block runs, and record the SELECTs
+    they run, with their parameters filled in (also those run inside one call, as db.read and db.write do)."""
     trips = Trips()
     names = {id(db._writer): "writer", id(db._reader): "reader"}
     original = aiosqlite.Connection._execute
@@ -305,15 +303,25 @@ def count_trips(db: Database) -> Iterator[Trips]:
         name = names.get(id(self))
         if name is not None:
             trips.by_connection[name] += 1
-            if args and isinstance(args[0], str):
-                trips.statements.append((name, args[0], tuple(args[1]) if len(args) > 1 else ()))
         return await original(self, fn, *args, **kwargs)
 
+    def tracer(name: str) -> Callable[[str], None]:
+        def record(sql: str) -> None:
+            if sql.lstrip()[:6].upper() == "SELECT":
+                trips.statements.append((name, sql, ()))
+
+        return record
+
+    connections = ((db._writer, "writer"), (db._reader, "reader"))
+    for conn, name in connections:  # the trace callback must be set on the connection's own thread
+        await original(conn, conn._conn.set_trace_callback, tracer(name))
     aiosqlite.Connection._execute = counting  # type: ignore[method-assign]
     try:
         yield trips
     finally:
         aiosqlite.Connection._execute = original  # type: ignore[method-assign]
+        for conn, _ in connections:
+            await original(conn, conn._conn.set_trace_callback, None)
 
 
 def _cpu_ticks() -> tuple[int, int]:

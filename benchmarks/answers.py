@@ -419,7 +419,7 @@ async def run_floor(
 async def diagnose(path: Path, seeded: Seeded, clicks: list[Click], calls: int = 500) -> dict[str, Any]:
     """Count trips to the connection threads per record_answer, and time one trip (SELECT 1) on the writer."""
     async with open_core(path, seeded.now) as core:
-        with count_trips(core.db) as trips:
+        async with count_trips(core.db) as trips:
             for c in clicks[:calls]:
                 await core.answers.record_answer(c.post_id, c.user_id, c.name, c.choice)
         hop = []

@@ -105,7 +105,7 @@ async def measure(path: Path, seeded: Seeded, calls: int) -> tuple[list[dict[str
                 return await service.leaderboard(guild, period, page=0, viewer_id=viewer)
 
             ms = await timed(call, calls)
-            with count_trips(core.db) as trips:
+            async with count_trips(core.db) as trips:
                 page = await service.leaderboard(guild, period, page=0, viewer_id=viewer)
             statements = [(sql, params) for _, sql, params in trips.statements]
             one_trip = await timed(lambda s=statements: read_in_one_trip(core.db, s), calls)

@@ -60,5 +60,5 @@ def core(db: Database, clock: FixedClock) -> Core:
         answers,
         boards,
         AnswerService(db, clock),
-        LeaderboardService(db, boards, guilds, clock),
+        LeaderboardService(db, clock),
     )

@@ -52,7 +52,7 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
     guilds, posts, answers = GuildRepository(db), PostRepository(db), AnswerRepository(db)
     boards, summaries = BoardRepository(db), SummaryRepository(db)
     selection = SelectionService(catalog, posts, include_unreviewed)
-    leaderboards = LeaderboardService(db, boards, guilds, clock)
+    leaderboards = LeaderboardService(db, clock)
     return Services(
         db=db,
         catalog=catalog,

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 
 from bot.domain.clock import Clock
 from bot.domain.periods import Period, Window, period_window, week_key
 from bot.domain.ranking import competition_ranks
 from bot.domain.streaks import Streaks
 from bot.services.streaks import streaks_in
-from bot.storage.boards import BoardRepository, BoardRow, BoardScope
+from bot.storage.boards import BoardRow, BoardScope, BoardSnapshot, board_snapshot, board_standing
 from bot.storage.db import Database
-from bot.storage.guilds import GuildRepository
+from bot.storage.guilds import guild_settings_in
 
 PAGE_SIZE = 10
 
@@ -62,24 +64,14 @@ class LearnerStanding:
 class LeaderboardService:
     """Builds leaderboards from recorded answers; nothing ever needs resetting."""
 
-    def __init__(
-        self,
-        db: Database,
-        boards: BoardRepository,
-        guilds: GuildRepository,
-        clock: Clock,
-    ) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
-        self._boards = boards
-        self._guilds = guilds
         self._clock = clock
 
     async def scope(self, guild_id: int, period: Period, element_id: str | None = None) -> BoardScope:
-        settings = await self._guilds.get(guild_id)
+        """Return what a board covers now, in the server's timezone and week."""
         now = self._clock.now()
-        window = period_window(period, now, settings.zone, settings.week_start)
-        week = week_key(now, settings.zone, settings.week_start) if period is Period.WEEK else None
-        return BoardScope(guild_id, window, element_id, week)
+        return await self._db.read(lambda conn: _scope_in(conn, guild_id, period, element_id, now))
 
     async def leaderboard(
         self,
@@ -90,25 +82,37 @@ class LeaderboardService:
         viewer_id: int | None = None,
         page_size: int = PAGE_SIZE,
     ) -> BoardPage:
-        """Return one page of the board (ties share a rank) and the viewer's line if it is elsewhere."""
-        scope = await self.scope(guild_id, period, element_id)
-        page = max(page, 0)
-        snap = await self._boards.snapshot(scope, page_size, page * page_size, viewer_id)
-        pages = max(1, math.ceil(snap.learners / page_size))
-        if page >= pages:  # a stale Next button: show the last page instead
-            page = pages - 1
-            snap = await self._boards.snapshot(scope, page_size, page * page_size, viewer_id)
-        offset = page * page_size
-        ranks = competition_ranks([r.points for r in snap.rows], offset, 1 + snap.above_first)
+        """Return one page of the board (ties share a rank) and the viewer's line if it is elsewhere.
+
+        The server's settings and the board are read in one trip to the reader's thread and one snapshot.
+        """
+        now = self._clock.now()
+
+        def read(conn: sqlite3.Connection) -> tuple[BoardScope, BoardSnapshot, int, int]:
+            scope = _scope_in(conn, guild_id, period, element_id, now)
+            shown = max(page, 0)
+            snap = board_snapshot(conn, scope, page_size, shown * page_size, viewer_id)
+            pages = max(1, math.ceil(snap.learners / page_size))
+            if shown >= pages:  # a stale Next button: show the last page instead
+                shown = pages - 1
+                snap = board_snapshot(conn, scope, page_size, shown * page_size, viewer_id)
+            return scope, snap, shown, pages
+
+        scope, snap, shown, pages = await self._db.read(read)
+        ranks = competition_ranks([r.points for r in snap.rows], shown * page_size, 1 + snap.above_first)
         entries = tuple(_entry(rank, row) for rank, row in zip(ranks, snap.rows, strict=True))
         viewer = _entry(1 + snap.above_viewer, snap.viewer) if snap.viewer else None
-        return BoardPage(period, element_id, scope.window, page, pages, snap.learners, entries, viewer)
+        return BoardPage(period, element_id, scope.window, shown, pages, snap.learners, entries, viewer)
 
     async def standing(self, guild_id: int, user_id: int) -> LearnerStanding:
-        """Return a learner's all-time points, rank, accuracy and daily-question streaks."""
-        scope = await self.scope(guild_id, Period.ALL_TIME)
-        row, above, learners = await self._boards.standing(scope, user_id)
-        streaks = await self.streaks(guild_id, user_id)
+        """Return a learner's all-time points, rank, accuracy and daily-question streaks (one trip)."""
+        now = self._clock.now()
+
+        def read(conn: sqlite3.Connection) -> tuple[BoardRow | None, int, int, Streaks]:
+            scope = _scope_in(conn, guild_id, Period.ALL_TIME, None, now)
+            return (*board_standing(conn, scope, user_id), streaks_in(conn, guild_id, user_id, now))
+
+        row, above, learners, streaks = await self._db.read(read)
         if row is None:
             return LearnerStanding(user_id, None, 0, None, learners, 0, 0, streaks)
         return LearnerStanding(
@@ -119,6 +123,15 @@ class LeaderboardService:
         """Return the learner's daily-question streaks (one trip, one snapshot)."""
         now = self._clock.now()
         return await self._db.read(lambda conn: streaks_in(conn, guild_id, user_id, now))
+
+
+def _scope_in(
+    conn: sqlite3.Connection, guild_id: int, period: Period, element_id: str | None, now: datetime
+) -> BoardScope:
+    settings = guild_settings_in(conn, guild_id)
+    window = period_window(period, now, settings.zone, settings.week_start)
+    week = week_key(now, settings.zone, settings.week_start) if period is Period.WEEK else None
+    return BoardScope(guild_id, window, element_id, week)
 
 
 def _entry(rank: int, row: BoardRow) -> BoardEntry:

@@ -139,26 +139,18 @@ def board_snapshot(
     return BoardSnapshot(board_size(conn, scope), rows, above_first, viewer, above_viewer)
 
 
+def board_standing(conn: sqlite3.Connection, scope: BoardScope, user_id: int) -> tuple[BoardRow | None, int, int]:
+    """Return a learner's row, how many are above them, and how many are on the board."""
+    row = board_learner(conn, scope, user_id)
+    above = count_above(conn, scope, row.points) if row else 0
+    return row, above, board_size(conn, scope)
+
+
 class BoardRepository:
     """Ranks learners by points in a scope; each call is one round trip."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def snapshot(
-        self, scope: BoardScope, limit: int, offset: int = 0, viewer_id: int | None = None
-    ) -> BoardSnapshot:
-        return await self._db.read(lambda conn: board_snapshot(conn, scope, limit, offset, viewer_id))
-
     async def page(self, scope: BoardScope, limit: int, offset: int = 0) -> list[BoardRow]:
         return await self._db.read(lambda conn: board_page(conn, scope, limit, offset))
-
-    async def standing(self, scope: BoardScope, user_id: int) -> tuple[BoardRow | None, int, int]:
-        """Return a learner's row, how many are above them, and how many are on the board."""
-
-        def read(conn: sqlite3.Connection) -> tuple[BoardRow | None, int, int]:
-            row = board_learner(conn, scope, user_id)
-            above = count_above(conn, scope, row.points) if row else 0
-            return row, above, board_size(conn, scope)
-
-        return await self._db.read(read)

@@ -42,6 +42,15 @@ def guild_settings_from_row(row: tuple[Any, ...]) -> GuildSettings:
     return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]))
 
 
+_SETTINGS_SQL = "SELECT guild_id, timezone, week_start, tutor_role_id, streak_bonus FROM guilds WHERE guild_id = ?"
+
+
+def guild_settings_in(conn: sqlite3.Connection, guild_id: int) -> GuildSettings:
+    """Return the server's settings (defaults if it has none yet), read on the caller's connection."""
+    row = conn.execute(_SETTINGS_SQL, (guild_id,)).fetchone()
+    return guild_settings_from_row(row) if row else GuildSettings(guild_id)
+
+
 class GuildRepository:
     """Reads and writes server settings and schedules."""
 
@@ -50,13 +59,8 @@ class GuildRepository:
 
     async def get(self, guild_id: int) -> GuildSettings:
         """Return the server's settings (defaults if it has none yet)."""
-        row = await self._db.fetch_one(
-            "SELECT guild_id, timezone, week_start, tutor_role_id, streak_bonus FROM guilds WHERE guild_id = ?",
-            (guild_id,),
-        )
-        if row is None:
-            return GuildSettings(guild_id)
-        return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]))
+        row = await self._db.fetch_one(_SETTINGS_SQL, (guild_id,))
+        return guild_settings_from_row(row) if row else GuildSettings(guild_id)
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         """Save a server's settings; a new timezone or week start regroups its answers into weeks."""
