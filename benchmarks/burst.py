@@ -7,8 +7,9 @@ The real bot (`python -m bot run`, exactly as a user starts it) runs in a child 
 from tests/fakediscord, which runs in this parent process, so the fake's work does not queue behind the bot's on
 one event loop. Before the bot starts, its database gets a daily question schedule for the fake server's #quiz
 whose slot was a minute ago, so the bot's start-up catch-up posts a scheduled question about two seconds after it
-is ready: clicks on it take the whole answer path (record the answer, read the streaks, write the practice
-review, reply privately).
+is ready: clicks on it take the whole answer path (record the answer, keep and read the streaks, write the
+practice review, reply privately). The server also has --history-days earlier daily questions that most learners
+answered (0 for a new server).
 
 Then --learners members click its buttons (option = learner number modulo the option count), one every
 --spread / --learners seconds. Measured at the fake, per click: from just before the fake builds and sends
