@@ -135,8 +135,7 @@ def _history(
     """
     from bot.course.loader import load_catalog
     from bot.domain.clock import to_ms
-    from bot.domain.streaks import state_from_history
-    from bot.storage.answers import scheduled_history
+    from bot.services.streaks import recount_state
     from bot.storage.streaks import write_state
 
     catalog = load_catalog(ROOT / "content")
@@ -164,8 +163,7 @@ def _history(
             ],
         )  # fmt: skip
     for user_id in learners:
-        history = scheduled_history(conn, guild_id, "question", user_id, slot)
-        state = state_from_history(history.post_ids, history.opened_ms, history.answered)
+        state = recount_state(conn, guild_id, user_id, "question")
         if state is not None:
             write_state(conn, guild_id, user_id, "question", state, replacing=False)
 

@@ -40,14 +40,19 @@ def keep_streaks_in(
     elif state is None or (opened_ms, post.post_id) < (state.last_opened_ms, state.last_post_id):
         # Nothing kept (answers from before streaks were kept, or rows dropped with deleted data), or an older post
         # answered after a newer one: count from the whole history, which already holds this answer.
-        history = scheduled_history(conn, post.guild_id, kind, user_id, None)  # the state does not depend on now
-        state = state_from_history(history.post_ids, history.opened_ms, history.answered)
+        state = recount_state(conn, post.guild_id, user_id, kind)
         if state is None:  # cannot happen: the history holds this answer
             return
     else:
         previous = previous_scheduled(conn, post.guild_id, kind, post.post_id, opened_ms)
         state = state_after_answer(state, post.post_id, opened_ms, previous, correct)
     write_state(conn, post.guild_id, user_id, kind, state, replacing=kept is not None)
+
+
+def recount_state(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str) -> StreakState | None:
+    """Return the learner's streak state counted from every scheduled post of the kind (it does not depend on now)."""
+    history = scheduled_history(conn, guild_id, kind, user_id, None)
+    return state_from_history(history.post_ids, history.opened_ms, history.answered)
 
 
 def streaks_in(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) -> Streaks:
