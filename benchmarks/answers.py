@@ -48,7 +48,7 @@ from bot.domain.scoring import STREAK_BONUS_DAYS
 from bot.storage.answers import answer_context, correct_run_before
 from bot.storage.db import BUSY_TIMEOUT_MS
 
-SEED_VERSION = 3  # bump when benchmarks/_seed.py changes what it writes: older cached copies are not reused
+SEED_VERSION = 4  # bump when benchmarks/_seed.py changes what it writes: older cached copies are not reused
 INSERT_SQL = (
     "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
     "element_id, item_id, answered_at, elapsed_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "

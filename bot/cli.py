@@ -190,7 +190,7 @@ def _review(args: argparse.Namespace) -> int:
 def _db_migrate(_args: argparse.Namespace) -> int:
     path = Settings().database_file
     try:
-        applied = migrate_file(path)
+        applied = migrate_file(path, say=print)
     except (DatabaseError, sqlite3.Error) as exc:
         print(f"Cannot migrate {path}: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -5,13 +5,22 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from bot.cli import main
 from bot.domain.entities import NewPost, PostKind
 from bot.domain.scoring import Origin
-from bot.storage.db import Database, DatabaseError, check_database, latest_version, migrations
+from bot.storage.db import (
+    PAGE_SIZE,
+    Database,
+    DatabaseError,
+    apply_migrations,
+    check_database,
+    latest_version,
+    migrations,
+)
 from tests.conftest import Core
 from tests.helpers import make_post
 
@@ -23,6 +32,7 @@ async def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path
         assert await db.schema_version() == latest_version()
         assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
         assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
+        assert (await db.fetch_one("PRAGMA page_size"))[0] == PAGE_SIZE  # type: ignore[index]
         recorded = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
         assert [r[1] for r in recorded] == [m.name for m in migrations()]
     finally:
@@ -195,3 +205,102 @@ async def test_checkpoints_run_at_low_priority_and_writes_do_not(core: Core) -> 
     base = os.getpriority(os.PRIO_PROCESS, 0)
     assert await _on_thread(core.db._checkpointer, niceness) == min(19, max(base, CHECKPOINT_NICE))
     assert await _on_thread(core.db._writer, niceness) == base
+
+
+def _old_database(path: Path, answers: int = 300) -> None:
+    """Write a migrated database the way revbot made them before it chose its page size (4 KiB pages)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA page_size = 4096")
+    conn.execute("PRAGMA journal_mode = WAL")
+    apply_migrations(conn)
+    conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (1, 0)")
+    conn.execute(
+        "INSERT INTO posts (post_id, guild_id, channel_id, kind, origin, item_id, element_id, option_count, "
+        "correct_option, opens_at, closes_at, state) "
+        "VALUES (1, 1, 2, 'question', 'manual', 'q1', 'e1', 4, 0, 0, 1, 'closed')"
+    )
+    conn.executemany(
+        "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
+        "element_id, item_id, answered_at, elapsed_ms) VALUES (1, 1, ?, ?, 0, 1, 10, 1, 'e1', 'q1', 0, 0)",
+        [(user, f"Learner {user}") for user in range(answers)],
+    )
+    conn.close()
+
+
+def _layout(path: Path) -> tuple[int, str, int, str]:
+    conn = sqlite3.connect(path)
+    try:
+        return (
+            conn.execute("PRAGMA page_size").fetchone()[0],
+            conn.execute("PRAGMA journal_mode").fetchone()[0],
+            conn.execute("SELECT SUM(points) FROM board_totals").fetchone()[0],
+            conn.execute("PRAGMA quick_check").fetchone()[0],
+        )
+    finally:
+        conn.close()
+
+
+def test_migrate_rebuilds_an_older_file_with_small_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A database made with 4 KiB pages is rebuilt with 1 KiB pages once, keeping every answer and WAL mode."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    _old_database(path)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    assert main(["db", "migrate"]) == 0
+    out = capsys.readouterr().out
+    assert "with 1024-byte pages, once" in out
+    assert "Rebuilt" in out
+    assert _layout(path) == (PAGE_SIZE, "wal", 300 * 10, "ok")
+    assert main(["db", "migrate"]) == 0
+    assert "Rebuil" not in capsys.readouterr().out
+
+
+def test_a_file_in_use_keeps_its_pages_until_a_later_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """While another program has the file open, migrate leaves its page size alone, says so, and loses nothing."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    _old_database(path)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    other = sqlite3.connect(path)
+    other.execute("SELECT COUNT(*) FROM answers").fetchone()
+    try:
+        assert main(["db", "migrate"]) == 0
+        assert "keeps its 4096-byte pages for now: another program has it open" in capsys.readouterr().out
+        assert _layout(path) == (4096, "wal", 300 * 10, "ok")
+    finally:
+        other.close()
+    assert main(["db", "migrate"]) == 0
+    assert _layout(path)[0] == PAGE_SIZE
+
+
+def test_a_full_disk_keeps_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without room for the rebuilt copy, migrate says how much it needs and leaves the file working."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    _old_database(path)
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    monkeypatch.setattr("bot.storage.db.shutil.disk_usage", lambda _p: SimpleNamespace(free=1000))
+    assert main(["db", "migrate"]) == 0
+    assert "MB free and 0 MB is" in capsys.readouterr().out
+    assert _layout(path) == (4096, "wal", 300 * 10, "ok")
+
+
+async def test_restoring_a_backup_with_older_pages_into_the_open_database(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, core: Core
+) -> None:
+    """A backup taken before the page size changed restores into today's database, even while it is open."""
+    backup = tmp_path / "old-backup.sqlite3"
+    _old_database(backup, answers=7)
+    monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
+    assert main(["db", "restore", str(backup)]) == 0
+    assert len(await core.answers.for_post(1)) == 7
+    assert _layout(core.db.path)[0] == PAGE_SIZE
+    assert _leftovers(core.db.path.parent) == []
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.iterdir() if p.name.endswith(".restoring")]
