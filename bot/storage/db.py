@@ -39,7 +39,7 @@ WRITER_CACHE_KIB = 32 * 1024
 # writes 13 KB instead of 36 KB and the writer spends a fifth to a quarter less CPU on it; leaderboards read the
 # same (measured in benchmarks.answers and benchmarks.leaderboards).
 PAGE_SIZE = 1024
-REPACK_SPACE_FACTOR = 2.5  # VACUUM needs room for a rebuilt copy and a journal of the original
+REPACK_SPACE_FACTOR = 1.2  # the rebuilt copy is written beside the file before it replaces it
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,51 +220,76 @@ def _in_page_size(path: Path, page_size: int, scratch: Path) -> Iterator[Path]:
 def migrate_file(path: Path, say: Callable[[str], object] = log.warning) -> list[str]:
     """Create or upgrade the database file; return the migrations applied.
 
-    A file made with another page size is rebuilt with PAGE_SIZE pages first; say reports on that.
+    A file made with another page size is first rebuilt with PAGE_SIZE pages; say reports on that.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    _repack(path, say)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")  # takes effect only on a new file
         conn.execute("PRAGMA journal_mode = WAL")
         _configure(conn)
-        _repack(conn, path, say)
         return apply_migrations(conn)
     finally:
         conn.close()
 
 
-def _repack(conn: sqlite3.Connection, path: Path, say: Callable[[str], object]) -> None:
-    """Rebuild a file made with another page size with PAGE_SIZE pages, once (about 5 s for 300 MB here).
+def _repack(path: Path, say: Callable[[str], object]) -> None:
+    """Rebuild a file made with another page size with PAGE_SIZE pages, once (about 3 s for 300 MB here).
 
-    SQLite changes the page size only outside WAL mode, which it refuses while any other connection has the file
-    open. A file in use, or on a disk without room, is left as it was (it works as before) and tried next time.
+    The copy is written beside the file (VACUUM INTO), synced, then renamed over it, so an interruption leaves
+    the original. SQLite leaves WAL mode only when no other connection has the file open, which is the check
+    that nothing else is using it. A file in use, or on a disk without room, is left as it was (it works as
+    before) and tried next time.
     """
-    current = conn.execute("PRAGMA page_size").fetchone()[0]
-    if current == PAGE_SIZE:
+    scratch = path.with_name(path.name + ".repack")
+    scratch.unlink(missing_ok=True)  # from an interrupted rebuild
+    if not path.is_file() or path.stat().st_size == 0:
         return
-    kept = f"{path} keeps its {current}-byte pages for now"
-    size = path.stat().st_size
-    free = shutil.disk_usage(path.parent).free
-    if free < size * REPACK_SPACE_FACTOR:
-        say(f"{kept}: rebuilding it needs {size * REPACK_SPACE_FACTOR / 1e6:,.0f} MB free and {free / 1e6:,.0f} MB is")
-        return
-    started = time.perf_counter()
+    conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode = DELETE")
-    except sqlite3.OperationalError as exc:
-        say(f"{kept}: another program has it open ({exc})")
-        return
-    say(f"Rebuilding {path} ({size / 1e6:,.0f} MB) with {PAGE_SIZE}-byte pages, once: about {size / 6e7:.0f} s")
-    try:
-        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        conn.execute("VACUUM")
-    except sqlite3.Error as exc:  # VACUUM is all or nothing: the file is as it was
-        say(f"{kept}: rebuilding failed ({exc})")
-        return
+        current = conn.execute("PRAGMA page_size").fetchone()[0]
+        if current == PAGE_SIZE:
+            return
+        kept = f"{path} keeps its {current}-byte pages for now"
+        size = path.stat().st_size
+        free = shutil.disk_usage(path.parent).free
+        if free < size * REPACK_SPACE_FACTOR:
+            say(f"{kept}: rebuilding needs {size * REPACK_SPACE_FACTOR / 1e6:,.0f} MB free and {free / 1e6:,.0f} MB is")
+            return
+        try:
+            conn.execute("PRAGMA journal_mode = DELETE")  # also empties the WAL into the file
+        except sqlite3.OperationalError as exc:
+            say(f"{kept}: another program has it open ({exc})")
+            return
+        say(f"Rebuilding {path} ({size / 1e6:,.0f} MB) with {PAGE_SIZE}-byte pages, once: about {size / 1e8:.0f} s")
+        started = time.perf_counter()
+        try:
+            conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+            conn.execute("VACUUM INTO ?", (str(scratch),))
+            _sync(scratch)
+        except (sqlite3.Error, OSError) as exc:
+            scratch.unlink(missing_ok=True)
+            say(f"{kept}: rebuilding failed ({exc})")
+            return
     finally:
-        conn.execute("PRAGMA journal_mode = WAL")
+        conn.close()
+    if path.with_name(path.name + "-wal").exists():  # opened by another program in the meantime: keep its writes
+        scratch.unlink(missing_ok=True)
+        say(f"{kept}: another program opened it while it was being rebuilt")
+        return
+    scratch.replace(path)
+    if os.name == "posix":  # make the rename itself durable
+        _sync(path.parent)
     say(f"Rebuilt {path} with {PAGE_SIZE}-byte pages in {time.perf_counter() - started:.1f} s")
+
+
+def _sync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class Database:
