@@ -190,8 +190,8 @@ def _review(args: argparse.Namespace) -> int:
 def _db_migrate(_args: argparse.Namespace) -> int:
     path = Settings().database_file
     try:
-        applied = migrate_file(path, say=print)
-    except (DatabaseError, sqlite3.Error) as exc:
+        applied = migrate_file(path, say=lambda _level, text: print(text))
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Cannot migrate {path}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     version = latest_version()

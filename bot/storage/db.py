@@ -40,6 +40,7 @@ WRITER_CACHE_KIB = 32 * 1024
 # same (measured in benchmarks.answers and benchmarks.leaderboards).
 PAGE_SIZE = 1024
 REPACK_SPACE_FACTOR = 1.2  # the rebuilt copy is written beside the file before it replaces it
+REPACK_WAIT_S = 1.0  # how long a start waits for another program to let go of the file before it leaves the layout
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,8 @@ def backup_database(source: Path, destination: Path) -> int:
 def restore_database(backup: Path, target: Path) -> Path | None:
     """Replace target with a checked backup; return where the previous database was kept, if any."""
     check_database(backup)
+    scratch = target.with_name(target.name + ".restoring")
+    scratch.unlink(missing_ok=True)  # left by an interrupted restore
     kept = None
     page_size = PAGE_SIZE
     if target.exists():
@@ -171,7 +174,7 @@ def restore_database(backup: Path, target: Path) -> Path | None:
         kept = target.with_name(f"{target.name}.before-restore-{stamp}")
         backup_database(target, kept)
         page_size = _page_size(target)
-    with _in_page_size(backup, page_size, target.with_name(target.name + ".restoring")) as source:
+    with _in_page_size(backup, page_size, scratch) as source:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
             dst = sqlite3.connect(target)
@@ -217,7 +220,10 @@ def _in_page_size(path: Path, page_size: int, scratch: Path) -> Iterator[Path]:
         scratch.unlink(missing_ok=True)
 
 
-def migrate_file(path: Path, say: Callable[[str], object] = log.warning) -> list[str]:
+Say = Callable[[int, str], object]  # (logging level, message)
+
+
+def migrate_file(path: Path, say: Say = log.log) -> list[str]:
     """Create or upgrade the database file; return the migrations applied.
 
     A file made with another page size is first rebuilt with PAGE_SIZE pages; say reports on that.
@@ -234,54 +240,58 @@ def migrate_file(path: Path, say: Callable[[str], object] = log.warning) -> list
         conn.close()
 
 
-def _repack(path: Path, say: Callable[[str], object]) -> None:
+def _repack(path: Path, say: Say) -> None:
     """Rebuild a file made with another page size with PAGE_SIZE pages, once (about 3 s for 300 MB here).
 
-    The copy is written beside the file (VACUUM INTO), synced, then renamed over it, so an interruption leaves
-    the original. SQLite leaves WAL mode only when no other connection has the file open, which is the check
-    that nothing else is using it. A file in use, or on a disk without room, is left as it was (it works as
-    before) and tried next time.
+    Under an exclusive lock, the copy is written beside the file (VACUUM INTO), synced, and renamed over it, so
+    an interruption leaves the original. SQLite leaves WAL mode and grants the lock only when no other
+    connection has the file open, so a file in use is left as it was (it works as before), as is one on a disk
+    without room; the next start tries again. Only on POSIX systems, where a file can be renamed over while open.
     """
-    scratch = path.with_name(path.name + ".repack")
-    scratch.unlink(missing_ok=True)  # from an interrupted rebuild
-    if not path.is_file() or path.stat().st_size == 0:
+    if os.name != "posix" or not path.is_file() or path.stat().st_size == 0:
         return
-    conn = sqlite3.connect(path, isolation_level=None)
+    scratch = path.with_name(path.name + ".repack")
+    not_now = (
+        "The database file's layout was not updated: {}. The bot works as before and tries again at its next start."
+    )
+    conn = sqlite3.connect(path, isolation_level=None, timeout=REPACK_WAIT_S)
     try:
-        current = conn.execute("PRAGMA page_size").fetchone()[0]
-        if current == PAGE_SIZE:
+        try:
+            if conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE:
+                return
+            conn.execute("PRAGMA journal_mode = DELETE")  # also empties the WAL into the file
+            conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # held from the next write until the connection closes
+            conn.execute("BEGIN EXCLUSIVE")
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError:
+            say(logging.WARNING, not_now.format("another program has it open"))
             return
-        kept = f"{path} keeps its {current}-byte pages for now"
         size = path.stat().st_size
         free = shutil.disk_usage(path.parent).free
         if free < size * REPACK_SPACE_FACTOR:
-            say(f"{kept}: rebuilding needs {size * REPACK_SPACE_FACTOR / 1e6:,.0f} MB free and {free / 1e6:,.0f} MB is")
+            room = f"it needs {size * REPACK_SPACE_FACTOR / 1e6:,.1f} MB of free space and {free / 1e6:,.1f} MB is free"
+            say(logging.WARNING, not_now.format(room))
             return
-        try:
-            conn.execute("PRAGMA journal_mode = DELETE")  # also empties the WAL into the file
-        except sqlite3.OperationalError as exc:
-            say(f"{kept}: another program has it open ({exc})")
-            return
-        say(f"Rebuilding {path} ({size / 1e6:,.0f} MB) with {PAGE_SIZE}-byte pages, once: about {size / 1e8:.0f} s")
+        say(
+            logging.INFO,
+            f"Updating the database file's layout for faster answers ({size / 1e6:,.1f} MB). This happens once.",
+        )
         started = time.perf_counter()
         try:
+            scratch.unlink(missing_ok=True)  # left by an interrupted update; nobody else can be writing it now
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("VACUUM INTO ?", (str(scratch),))
             _sync(scratch)
+            scratch.replace(path)  # this connection keeps the old file, locked, until it closes
+            _sync(path.parent)  # makes the rename itself durable
         except (sqlite3.Error, OSError) as exc:
-            scratch.unlink(missing_ok=True)
-            say(f"{kept}: rebuilding failed ({exc})")
+            with contextlib.suppress(OSError):
+                scratch.unlink(missing_ok=True)
+            say(logging.WARNING, not_now.format(f"an error stopped it ({exc})"))
             return
     finally:
         conn.close()
-    if path.with_name(path.name + "-wal").exists():  # opened by another program in the meantime: keep its writes
-        scratch.unlink(missing_ok=True)
-        say(f"{kept}: another program opened it while it was being rebuilt")
-        return
-    scratch.replace(path)
-    if os.name == "posix":  # make the rename itself durable
-        _sync(path.parent)
-    say(f"Rebuilt {path} with {PAGE_SIZE}-byte pages in {time.perf_counter() - started:.1f} s")
+    say(logging.INFO, f"Updated the database file's layout in {time.perf_counter() - started:.1f} s.")
 
 
 def _sync(path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -252,13 +253,13 @@ def test_migrate_rebuilds_an_older_file_with_small_pages(
     leftover.write_bytes(b"half a copy from a rebuild that was interrupted")
     monkeypatch.setenv("DATABASE_PATH", str(path))
     assert main(["db", "migrate"]) == 0
-    assert not leftover.exists()
     out = capsys.readouterr().out
-    assert "with 1024-byte pages, once" in out
-    assert "Rebuilt" in out
+    assert "Updating the database file's layout for faster answers" in out
+    assert "Updated the database file's layout in" in out
     assert _layout(path) == (PAGE_SIZE, "wal", 300 * 10, "ok")
+    assert _beside(path) == ["revbot.sqlite3"]  # no copy, journal or WAL of the old file left behind
     assert main(["db", "migrate"]) == 0
-    assert "Rebuil" not in capsys.readouterr().out
+    assert "layout" not in capsys.readouterr().out
 
 
 def test_a_file_in_use_keeps_its_pages_until_a_later_start(
@@ -272,12 +273,62 @@ def test_a_file_in_use_keeps_its_pages_until_a_later_start(
     other.execute("SELECT COUNT(*) FROM answers").fetchone()
     try:
         assert main(["db", "migrate"]) == 0
-        assert "keeps its 4096-byte pages for now: another program has it open" in capsys.readouterr().out
+        assert "layout was not updated: another program has it open" in capsys.readouterr().out
         assert _layout(path) == (4096, "wal", 300 * 10, "ok")
     finally:
         other.close()
     assert main(["db", "migrate"]) == 0
     assert _layout(path)[0] == PAGE_SIZE
+
+
+def test_a_rebuild_under_way_elsewhere_is_left_alone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second start while another one is rebuilding (holding the file's lock, its copy half written) waits
+    for the lock without touching that copy, so the other start's rename never puts a broken copy in place."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    _old_database(path)
+    theirs = path.with_name("revbot.sqlite3.repack")
+    theirs.write_bytes(b"the other start's copy, half written")
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    monkeypatch.setattr("bot.storage.db.REPACK_WAIT_S", 0.05)
+    locked, release = threading.Event(), threading.Event()
+
+    def other_start() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA locking_mode = EXCLUSIVE")
+        conn.execute("BEGIN EXCLUSIVE")
+        conn.execute("COMMIT")
+        locked.set()
+        release.wait(10)
+        conn.close()
+
+    holder = threading.Thread(target=other_start)
+    holder.start()
+    assert locked.wait(10)
+    threading.Timer(0.5, release.set).start()  # the other start finishes; this one's migrations then go ahead
+    try:
+        assert main(["db", "migrate"]) == 0
+    finally:
+        release.set()
+        holder.join()
+    assert "layout was not updated: another program has it open" in capsys.readouterr().out
+    assert theirs.read_bytes() == b"the other start's copy, half written"
+    assert _layout(path) == (4096, "wal", 300 * 10, "ok")
+
+
+def test_a_failed_rebuild_keeps_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """When the copy cannot be written (here a folder is in its way), migrate says why and the file works on."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    _old_database(path)
+    path.with_name("revbot.sqlite3.repack").mkdir()
+    monkeypatch.setenv("DATABASE_PATH", str(path))
+    assert main(["db", "migrate"]) == 0
+    assert "layout was not updated: an error stopped it" in capsys.readouterr().out
+    assert _layout(path) == (4096, "wal", 300 * 10, "ok")
 
 
 def test_a_full_disk_keeps_the_pages(
@@ -289,8 +340,14 @@ def test_a_full_disk_keeps_the_pages(
     monkeypatch.setenv("DATABASE_PATH", str(path))
     monkeypatch.setattr("bot.storage.db.shutil.disk_usage", lambda _p: SimpleNamespace(free=1000))
     assert main(["db", "migrate"]) == 0
-    assert "keeps its 4096-byte pages for now: rebuilding needs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "layout was not updated: it needs " in out
+    assert " MB of free space and 0.0 MB is free" in out
     assert _layout(path) == (4096, "wal", 300 * 10, "ok")
+
+
+def _beside(path: Path) -> list[str]:
+    return sorted(p.name for p in path.parent.iterdir())
 
 
 async def test_restoring_a_backup_with_older_pages_into_the_open_database(
