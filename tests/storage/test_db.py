@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -318,31 +319,37 @@ def test_a_rebuild_under_way_elsewhere_is_left_alone(
     assert _layout(path) == (4096, "wal", 300 * 10, "ok")
 
 
-def test_a_failed_rebuild_keeps_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """When the copy cannot be written (here a folder is in its way), migrate says why and the file works on."""
-    path = tmp_path / "data" / "revbot.sqlite3"
-    _old_database(path)
+def _folder_in_the_copys_way(path: Path, _monkeypatch: pytest.MonkeyPatch) -> None:
     path.with_name("revbot.sqlite3.repack").mkdir()
-    monkeypatch.setenv("DATABASE_PATH", str(path))
-    assert main(["db", "migrate"]) == 0
-    assert "layout was not updated: an error stopped it" in capsys.readouterr().out
-    assert _layout(path) == (4096, "wal", 300 * 10, "ok")
 
 
-def test_a_full_disk_keeps_the_pages(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def _disk_nearly_full(_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("bot.storage.db.shutil.disk_usage", lambda _p: SimpleNamespace(free=1000))
+
+
+@pytest.mark.parametrize(
+    ("obstacle", "reason"),
+    [
+        (_folder_in_the_copys_way, "an error stopped it ("),
+        (_disk_nearly_full, " MB of free space and 0.0 MB is free."),
+    ],
+)
+def test_a_rebuild_that_cannot_go_ahead_keeps_the_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    obstacle: Callable[[Path, pytest.MonkeyPatch], None],
+    reason: str,
 ) -> None:
-    """Without room for the rebuilt copy, migrate says how much it needs and leaves the file working."""
+    """When the copy cannot be written, or the disk lacks room for it, migrate says why and the file works on."""
     path = tmp_path / "data" / "revbot.sqlite3"
     _old_database(path)
+    obstacle(path, monkeypatch)
     monkeypatch.setenv("DATABASE_PATH", str(path))
-    monkeypatch.setattr("bot.storage.db.shutil.disk_usage", lambda _p: SimpleNamespace(free=1000))
     assert main(["db", "migrate"]) == 0
     out = capsys.readouterr().out
-    assert "layout was not updated: it needs " in out
-    assert " MB of free space and 0.0 MB is free" in out
+    assert "The database file's layout was not updated: " in out
+    assert reason in out
     assert _layout(path) == (4096, "wal", 300 * 10, "ok")
 
 
