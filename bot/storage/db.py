@@ -283,7 +283,6 @@ def _repack(path: Path, say: Say) -> None:
             conn.execute("VACUUM INTO ?", (str(scratch),))
             _sync(scratch)
             scratch.replace(path)  # this connection keeps the old file, locked, until it closes
-            _sync(path.parent)  # makes the rename itself durable
         except (sqlite3.Error, OSError) as exc:
             with contextlib.suppress(OSError):
                 scratch.unlink(missing_ok=True)
@@ -291,6 +290,8 @@ def _repack(path: Path, say: Say) -> None:
             return
     finally:
         conn.close()
+    with contextlib.suppress(OSError):  # the rename is done; syncing the folder only makes it durable sooner
+        _sync(path.parent)
     say(logging.INFO, f"Updated the database file's layout in {time.perf_counter() - started:.1f} s.")
 
 
