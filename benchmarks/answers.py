@@ -16,7 +16,8 @@ Every part runs on a fresh copy of the same seeded file (benchmarks/_seed.py):
   prototypes  record_answer in one trip to the writer thread, the same without the asyncio lock, and group commit
               (benchmarks/_prototypes.py), open loop at --rate and closed loop
   sweep       the open loop at several rates, service and group commit: where p99 passes 5 ms
-All parts take about 10 minutes on 2 cores; run them in groups with --only (results merge into the JSON file).
+All parts take about 10 minutes on 2 cores; run them in groups with --only (results merge into the JSON file;
+each row records when it was measured).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -531,8 +533,10 @@ def main() -> None:
             return copy
 
         def done(row: dict[str, Any], copy: Path) -> dict[str, Any]:
-            # Other work on the machine skews figures; keep the load beside each run.
+            # Other work on the machine skews figures; keep the load beside each run. The time tells this run's rows
+            # from older ones merged into the same file (run_all shows only the fresh ones).
             row["load_1min"] = round(os.getloadavg()[0], 2)
+            row["measured_at"] = datetime.now(UTC).isoformat(timespec="seconds")
             rows.append(row)
             print_table([row])
             for suffix in ("", "-wal", "-shm"):
