@@ -151,7 +151,9 @@ def backup_database(source: Path, destination: Path) -> int:
         _configure(src)
         dst = sqlite3.connect(partial)
         try:
-            src.backup(dst, pages=1024)  # in steps, so a running bot is never blocked for long
+            # One step: in WAL mode the copy reads one snapshot and never blocks the bot's writes. Copying in steps
+            # started again whenever the bot wrote between two steps, so on a busy bot it never finished.
+            src.backup(dst)
             dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file with no -wal beside it
         finally:
             dst.close()

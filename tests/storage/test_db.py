@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -19,8 +20,10 @@ from bot.storage.db import (
     Database,
     DatabaseError,
     apply_migrations,
+    backup_database,
     check_database,
     latest_version,
+    migrate_file,
     migrations,
 )
 from tests.conftest import Core
@@ -117,6 +120,39 @@ async def test_backup_while_open_and_restore(
     out = capsys.readouterr().out
     assert "the previous database is kept at" in out
     assert len(await core.answers.for_post(post.post_id)) == 5
+
+
+def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
+    """A backup of a file bigger than one copying step completes while another connection commits every moment,
+    and holds every answer committed before it began."""
+    path = tmp_path / "live.sqlite3"
+    _old_database(path, answers=20_000)
+    migrate_file(path)  # today's layout, WAL mode
+    writing, stop = threading.Event(), threading.Event()
+    gave_up: list[bool] = []
+
+    def bot_writes() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("PRAGMA synchronous = OFF")  # a commit every moment, as a busy bot's are
+        deadline = time.monotonic() + 10
+        guild = 100
+        while not stop.is_set() and time.monotonic() < deadline:
+            conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (guild,))
+            guild += 1
+            writing.set()
+        gave_up.append(not stop.is_set())
+        conn.close()
+
+    writer = threading.Thread(target=bot_writes)
+    writer.start()
+    assert writing.wait(10)
+    try:
+        backup_database(path, tmp_path / "copy.sqlite3")
+    finally:
+        stop.set()
+        writer.join()
+    assert gave_up == [False]  # the backup ended while the writes were still going on
+    assert _layout(tmp_path / "copy.sqlite3")[2] == 20_000 * 10
 
 
 @pytest.mark.parametrize(
@@ -222,11 +258,13 @@ def _old_database(path: Path, answers: int = 300) -> None:
         "correct_option, opens_at, closes_at, state) "
         "VALUES (1, 1, 2, 'question', 'manual', 'q1', 'e1', 4, 0, 0, 1, 'closed')"
     )
+    conn.execute("BEGIN")
     conn.executemany(
         "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
         "element_id, item_id, answered_at, elapsed_ms) VALUES (1, 1, ?, ?, 0, 1, 10, 1, 'e1', 'q1', 0, 0)",
         [(user, f"Learner {user}") for user in range(answers)],
     )
+    conn.execute("COMMIT")
     conn.close()
 
 
