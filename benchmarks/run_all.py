@@ -49,9 +49,10 @@ def run_one(name: str, extra: tuple[str, ...]) -> dict[str, Any]:
     elapsed = time.monotonic() - started
     fresh = path.exists() and path.stat().st_mtime != before
     result = json.loads(path.read_text(encoding="utf-8")) if fresh else None
-    if isinstance(result, dict) and isinstance(result.get("runs"), list):
-        # Parts run separately merge into one file; rows stamped before this run are older figures, not this run's.
-        result["runs"] = [r for r in result["runs"] if str(r.get("measured_at", "")) >= started_at]
+    runs = result.get("runs") if isinstance(result, dict) else None
+    if isinstance(runs, list) and any("measured_at" in r for r in runs):
+        # Parts run separately merge into one file (answers); rows stamped before this run are older figures.
+        result["runs"] = [r for r in runs if str(r.get("measured_at", "")) >= started_at]
     return {
         "benchmark": name,
         "command": " ".join(["python", *command[1:]]),

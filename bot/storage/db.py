@@ -39,7 +39,7 @@ WRITER_CACHE_KIB = 32 * 1024
 # writes 13 KB instead of 36 KB and the writer spends a fifth to a quarter less CPU on it; leaderboards read the
 # same (measured in benchmarks.answers and benchmarks.leaderboards).
 PAGE_SIZE = 1024
-REPACK_SPACE_FACTOR = 1.2  # the rebuilt copy is written beside the file before it replaces it
+REPACK_SPACE_FACTOR = 2.2  # a compact copy beside the file, and a journal of the pages it overwrites
 REPACK_WAIT_S = 1.0  # how long a start waits for another program to let go of the file before it leaves the layout
 
 
@@ -146,20 +146,24 @@ def backup_database(source: Path, destination: Path) -> int:
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
     try:
-        _configure(src)
-        dst = sqlite3.connect(partial)
+        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
-            # One step: in WAL mode the copy reads one snapshot and never blocks the bot's writes. Copying in steps
-            # started again whenever the bot wrote between two steps, so on a busy bot it never finished.
-            src.backup(dst)
-            dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file with no -wal beside it
+            _configure(src)
+            dst = sqlite3.connect(partial)
+            try:
+                # One step: in WAL mode the copy reads one snapshot and never blocks the bot's writes. Copying in
+                # steps started again whenever the bot wrote between two steps, so on a busy bot it never finished.
+                src.backup(dst)
+                dst.execute("PRAGMA journal_mode = DELETE")  # a self-contained file with no -wal beside it
+            finally:
+                dst.close()
         finally:
-            dst.close()
-    finally:
-        src.close()
-    check_database(partial)
+            src.close()
+        check_database(partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)  # never leave a broken copy among the backups
+        raise
     partial.replace(destination)
     return destination.stat().st_size
 
@@ -243,14 +247,16 @@ def migrate_file(path: Path, say: Say = log.log) -> list[str]:
 
 
 def _repack(path: Path, say: Say) -> None:
-    """Rebuild a file made with another page size with PAGE_SIZE pages, once (about 3 s for 300 MB here).
+    """Rebuild a file made with another page size with PAGE_SIZE pages, once (about 5 s for 300 MB here).
 
-    Under an exclusive lock, the copy is written beside the file (VACUUM INTO), synced, and renamed over it, so
-    an interruption leaves the original. SQLite leaves WAL mode and grants the lock only when no other
-    connection has the file open, so a file in use is left as it was (it works as before), as is one on a disk
-    without room; the next start tries again. Only on POSIX systems, where a file can be renamed over while open.
+    Under an exclusive lock, a compact copy with the new page size is written beside the file (VACUUM INTO), then
+    copied back over the file's own pages with SQLite's backup, which journals what it overwrites: an interruption
+    leaves the original, and the file stays the same file, so a program that opened it meanwhile waits for the
+    lock and then reads the new layout. SQLite leaves WAL mode and grants the lock only when no other connection
+    is using the file; a file in use, or on a disk without room, is left as it was (it works as before) and the
+    next start tries again.
     """
-    if os.name != "posix" or not path.is_file() or path.stat().st_size == 0:
+    if not path.is_file() or path.stat().st_size == 0:
         return
     scratch = path.with_name(path.name + ".repack")
     not_now = (
@@ -283,26 +289,20 @@ def _repack(path: Path, say: Say) -> None:
             scratch.unlink(missing_ok=True)  # left by an interrupted update; nobody else can be writing it now
             conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
             conn.execute("VACUUM INTO ?", (str(scratch),))
-            _sync(scratch)
-            scratch.replace(path)  # this connection keeps the old file, locked, until it closes
+            copy = sqlite3.connect(f"file:{scratch}?mode=ro", uri=True)
+            try:
+                copy.backup(conn)  # into a file outside WAL mode, the backup also changes its page size
+            finally:
+                copy.close()
         except (sqlite3.Error, OSError) as exc:
-            with contextlib.suppress(OSError):
-                scratch.unlink(missing_ok=True)
             say(logging.WARNING, not_now.format(f"an error stopped it ({exc})"))
             return
+        finally:
+            with contextlib.suppress(OSError):
+                scratch.unlink(missing_ok=True)
     finally:
         conn.close()
-    with contextlib.suppress(OSError):  # the rename is done; syncing the folder only makes it durable sooner
-        _sync(path.parent)
     say(logging.INFO, f"Updated the database file's layout in {time.perf_counter() - started:.1f} s.")
-
-
-def _sync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class Database:

@@ -130,6 +130,7 @@ def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
     migrate_file(path)  # today's layout, WAL mode
     writing, stop = threading.Event(), threading.Event()
     gave_up: list[bool] = []
+    committed: list[int] = []
 
     def bot_writes() -> None:
         conn = sqlite3.connect(path, isolation_level=None)
@@ -138,6 +139,7 @@ def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
         guild = 100
         while not stop.is_set() and time.monotonic() < deadline:
             conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (guild,))
+            committed.append(guild)
             guild += 1
             writing.set()
         gave_up.append(not stop.is_set())
@@ -146,12 +148,18 @@ def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
     writer = threading.Thread(target=bot_writes)
     writer.start()
     assert writing.wait(10)
+    before = len(committed)
     try:
         backup_database(path, tmp_path / "copy.sqlite3")
     finally:
         stop.set()
         writer.join()
     assert gave_up == [False]  # the backup ended while the writes were still going on
+    copy = sqlite3.connect(tmp_path / "copy.sqlite3")
+    try:
+        assert copy.execute("SELECT COUNT(*) FROM guilds").fetchone()[0] >= 1 + before
+    finally:
+        copy.close()
     assert _layout(tmp_path / "copy.sqlite3")[2] == 20_000 * 10
 
 
@@ -320,16 +328,13 @@ def test_a_file_in_use_keeps_its_pages_until_a_later_start(
     assert _layout(path)[0] == PAGE_SIZE
 
 
-def test_a_rebuild_under_way_elsewhere_is_left_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A second start while another one is rebuilding (holding the file's lock, its copy half written) waits
-    for the lock without touching that copy, so the other start's rename never puts a broken copy in place."""
+def test_a_rebuild_under_way_elsewhere_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second start while another one is rebuilding (holding the file's lock, its copy half written) leaves
+    that copy alone and waits for the lock, so the first start's work is never undone or mixed up."""
     path = tmp_path / "data" / "revbot.sqlite3"
     _old_database(path)
     theirs = path.with_name("revbot.sqlite3.repack")
     theirs.write_bytes(b"the other start's copy, half written")
-    monkeypatch.setenv("DATABASE_PATH", str(path))
     monkeypatch.setattr("bot.storage.db.REPACK_WAIT_S", 0.05)
     locked, release = threading.Event(), threading.Event()
 
@@ -343,18 +348,47 @@ def test_a_rebuild_under_way_elsewhere_is_left_alone(
         release.wait(10)
         conn.close()
 
+    said: list[str] = []
+
+    def say(_level: int, text: str) -> None:
+        said.append(text)
+        release.set()  # the other start finishes once this one has given up on the layout
+
     holder = threading.Thread(target=other_start)
     holder.start()
     assert locked.wait(10)
-    threading.Timer(0.5, release.set).start()  # the other start finishes; this one's migrations then go ahead
     try:
-        assert main(["db", "migrate"]) == 0
+        migrate_file(path, say)
     finally:
         release.set()
         holder.join()
-    assert "layout was not updated: another program has it open" in capsys.readouterr().out
+    assert said == [
+        "The database file's layout was not updated: another program has it open. "
+        "The bot works as before and tries again at its next start."
+    ]
     assert theirs.read_bytes() == b"the other start's copy, half written"
     assert _layout(path) == (4096, "wal", 300 * 10, "ok")
+
+
+def test_a_connection_opened_before_the_update_carries_on_in_the_same_file(tmp_path: Path) -> None:
+    """The file is updated in place, so a program that had it open (without reading yet) reads the new layout
+    afterwards, and what it writes stays in the database."""
+    path = tmp_path / "data" / "revbot.sqlite3"
+    _old_database(path)
+    early = sqlite3.connect(path, isolation_level=None)
+    try:
+        migrate_file(path, lambda _level, _text: None)
+        assert early.execute("SELECT SUM(points) FROM board_totals").fetchone()[0] == 300 * 10
+        assert early.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE
+        early.execute("INSERT INTO guilds (guild_id, created_at) VALUES (77, 0)")
+    finally:
+        early.close()
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("SELECT guild_id FROM guilds ORDER BY guild_id").fetchall() == [(1,), (77,)]
+    finally:
+        conn.close()
+    assert _layout(path) == (PAGE_SIZE, "wal", 300 * 10, "ok")
 
 
 def _folder_in_the_copys_way(path: Path, _monkeypatch: pytest.MonkeyPatch) -> None:
