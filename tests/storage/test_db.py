@@ -439,8 +439,4 @@ async def test_restoring_a_backup_with_older_pages_into_the_open_database(
     assert main(["db", "restore", str(backup)]) == 0
     assert len(await core.answers.for_post(1)) == 7
     assert _layout(core.db.path)[0] == PAGE_SIZE
-    assert _leftovers(core.db.path.parent) == []
-
-
-def _leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.endswith(".restoring")]
+    assert [name for name in _beside(core.db.path) if name.endswith(".restoring")] == []
