@@ -33,7 +33,13 @@ CHECKPOINT_NICE = 10  # the checkpointer thread's niceness (0 normal, 19 lowest)
 WAL_KEEP_BYTES = 64 * 1024 * 1024  # a WAL grown by a burst is cut back to this once checkpointed
 MAX_BATCH = 256
 BUSY_TIMEOUT_MS = 5000
-WRITER_CACHE_KIB = 32 * 1024
+# The writer's page cache, kept small on purpose. When SQLite splits a B-tree page it renumbers pages through a spare
+# page number past the 1 GiB mark; in a file smaller than that, the commit then walks the whole cache to drop pages
+# past the end of the file. With 32 MiB of 1 KiB pages that walk cost about 1.2 ms a commit (found with perf and gdb),
+# so small commits under a steady stream of answers paid it again and again. 4 MiB keeps the walk short and still
+# holds the pages large batches reuse (benchmarks.answers: saturation as with 32 MiB; 2 and 8 MiB measured too).
+# Pages it evicts stay in the OS's file cache.
+WRITER_CACHE_KIB = 4 * 1024
 # An answer changes about ten pages spread over the file (the answer, its indexes, three totals tables, the streak),
 # and a commit writes each changed page whole to the WAL. With 1 KiB pages instead of SQLite's 4 KiB an answer
 # writes 13 KB instead of 36 KB and the writer spends a fifth to a quarter less CPU on it; leaderboards read the
@@ -339,8 +345,6 @@ class Database:
         # checkpointer connection does it in the background instead.
         await _run(writer, "PRAGMA wal_autocheckpoint = 0")
         await _run(writer, f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
-        # Each answer touches several index pages spread over the file; with SQLite's default 2 MB cache the
-        # writer spent a fifth of its time reading back pages it had just evicted. The cache grows only as used.
         await _run(writer, f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         # A checkpoint is a few hundred milliseconds of copying; at low priority it takes the CPU the writer
         # and the event loop leave, instead of slowing the clicks in flight.
