@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -440,3 +440,103 @@ async def test_restoring_a_backup_with_older_pages_into_the_open_database(
     assert len(await core.answers.for_post(1)) == 7
     assert _layout(core.db.path)[0] == PAGE_SIZE
     assert [name for name in _beside(core.db.path) if name.endswith(".restoring")] == []
+
+
+def _guild_inserts(
+    db: Database, guild_ids: range, order: list[int], last_done: threading.Event | None = None
+) -> list[Awaitable[int]]:
+    """Queue one batched write per guild id; each notes its id in order as it runs on the writer's thread, and the
+    last one sets last_done."""
+
+    def insert(guild_id: int) -> Callable[[sqlite3.Connection], int]:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (guild_id,))
+            order.append(guild_id)
+            if last_done is not None and guild_id == guild_ids[-1]:
+                last_done.set()
+            return guild_id
+
+        return work
+
+    return [db.write_batched(insert(g)) for g in guild_ids]
+
+
+async def test_writer_runs_queued_batches_while_the_event_loop_is_busy(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batch after batch is committed without waiting for the event loop in between (it may be busy with clicks)."""
+    import asyncio
+
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
+    order: list[int] = []
+    last_done = threading.Event()
+    writes = [asyncio.ensure_future(w) for w in _guild_inserts(core.db, range(1, 16), order, last_done)]
+    for _ in range(3):  # the writes queue, the batch writer starts and hands the queue to the writer's thread
+        await asyncio.sleep(0)
+    # Block the event loop, as a busy one would, until the third batch is in (or give up after 10 s).
+    assert last_done.wait(timeout=10), "the writer waited for the event loop between batches"
+    assert order == list(range(1, 16))
+    assert await asyncio.gather(*writes) == list(range(1, 16))
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (15,)
+
+
+async def test_other_writes_get_their_turn_during_a_stream_of_batches(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write outside the batches (a post, a setting) waits for a few batches, not for the whole queue."""
+    import asyncio
+
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
+    monkeypatch.setattr(db_module, "MAX_BATCHES_IN_A_ROW", 2)
+    order: list[int] = []
+    writes = [asyncio.ensure_future(w) for w in _guild_inserts(core.db, range(1, 21), order)]
+    for _ in range(3):
+        await asyncio.sleep(0)
+
+    def setting(conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (99, 0)")
+        order.append(99)
+
+    await asyncio.gather(core.db.write(setting), *writes)
+    assert order == [*range(1, 11), 99, *range(11, 21)]
+
+
+async def test_a_batch_whose_commit_fails_reports_it_and_the_next_batch_is_saved(core: Core) -> None:
+    """If COMMIT itself fails, every write in the batch is told, nothing of it is kept, and later writes work."""
+    import asyncio
+
+    def orphan_answer(conn: sqlite3.Connection) -> None:
+        conn.execute("PRAGMA defer_foreign_keys = ON")  # the missing post is noticed only at COMMIT
+        conn.execute(
+            "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
+            "element_id, item_id, answered_at) VALUES (12345, 1, 1, 'Sam', 0, 1, 10, 1, 'e1', 'q1', 0)"
+        )
+
+    def guild(guild_id: int) -> Callable[[sqlite3.Connection], int]:
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (guild_id,))
+            return guild_id
+
+        return work
+
+    first = await asyncio.gather(
+        core.db.write_batched(guild(1)), core.db.write_batched(orphan_answer), return_exceptions=True
+    )
+    assert all(isinstance(r, sqlite3.IntegrityError) for r in first)
+    assert await core.db.write_batched(guild(2)) == 2
+    assert await core.db.fetch_all("SELECT guild_id FROM guilds") == [(2,)]
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM answers") == (0,)
+
+
+async def test_a_batched_write_after_close_fails_instead_of_waiting(tmp_path: Path) -> None:
+    """A click that arrives as the bot shuts down gets an error, not a wait that never ends."""
+    import asyncio
+
+    db = await Database.open(tmp_path / "revbot.sqlite3")
+    await db.close()
+    with pytest.raises(ValueError):
+        await asyncio.wait_for(db.write_batched(lambda conn: conn.execute("SELECT 1")), timeout=10)
