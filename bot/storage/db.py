@@ -361,7 +361,7 @@ class Database:
     async def close(self) -> None:
         """Finish queued writes, stop checkpointing and close every connection."""
         if self._batcher is not None and not self._batcher.done():
-            await self._batcher
+            await asyncio.shield(self._batcher)  # if close is cancelled, queued writes still run
         if self._checkpoint_task is not None:
             self._checkpoint_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -388,10 +388,11 @@ class Database:
             await self._writer.execute("BEGIN IMMEDIATE")
             try:
                 yield self._writer
+                await self._writer.commit()
             except BaseException:
-                await self._writer.rollback()
+                if self._writer.in_transaction:  # also when COMMIT failed, so the next write can begin
+                    await self._writer.rollback()
                 raise
-            await self._writer.commit()
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run work(connection) as one transaction on the writer's thread: one round trip, all or nothing.
@@ -407,7 +408,8 @@ class Database:
 
         Under a burst of clicks, one COMMIT per answer is the limit (about 1,500 a second here);
         a batch shares one transaction and one COMMIT. A write that fails is undone alone (see _run_batch),
-        so it never takes the others with it. A lone write is committed at once, so nothing waits for company.
+        so it never takes the others with it; a COMMIT that fails (a full disk) fails the whole batch.
+        A lone write is committed at once, so nothing waits for company.
         """
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._queue.append((work, future))  # type: ignore[arg-type]

@@ -532,6 +532,40 @@ async def test_a_batch_whose_commit_fails_reports_it_and_the_next_batch_is_saved
     assert await core.db.fetch_one("SELECT COUNT(*) FROM answers") == (0,)
 
 
+async def test_a_transaction_whose_commit_fails_leaves_the_writer_usable(core: Core) -> None:
+    """A failed COMMIT in a multi-step transaction is reported, keeps nothing, and the next write is saved."""
+    with pytest.raises(sqlite3.IntegrityError):
+        async with core.db.transaction() as conn:
+            await conn.execute("PRAGMA defer_foreign_keys = ON")
+            await conn.execute(
+                "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
+                "element_id, item_id, answered_at) VALUES (12345, 1, 1, 'Sam', 0, 1, 10, 1, 'e1', 'q1', 0)"
+            )
+    await core.db.write(lambda conn: conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (7, 0)"))
+    assert await core.db.fetch_all("SELECT guild_id FROM guilds") == [(7,)]
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM answers") == (0,)
+
+
+async def test_closing_finishes_queued_writes_even_if_the_close_is_cancelled(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A shutdown that gives up on close() still leaves every queued write saved and answered."""
+    import asyncio
+
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
+    monkeypatch.setattr(db_module, "MAX_BATCHES_IN_A_ROW", 2)
+    order: list[int] = []
+    writes = [asyncio.ensure_future(w) for w in _guild_inserts(core.db, range(1, 31), order)]
+    await asyncio.sleep(0)
+    closing = asyncio.ensure_future(core.db.close())
+    await asyncio.sleep(0)
+    closing.cancel()
+    assert await asyncio.wait_for(asyncio.gather(*writes), timeout=10) == list(range(1, 31))
+    assert order == list(range(1, 31))
+
+
 async def test_a_batched_write_after_close_fails_instead_of_waiting(tmp_path: Path) -> None:
     """A click that arrives as the bot shuts down gets an error, not a wait that never ends."""
     import asyncio
