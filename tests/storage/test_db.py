@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -220,7 +221,6 @@ def test_migrate_command_reports_what_it_did(
 
 async def test_batched_writes_commit_together_and_fail_alone(core: Core) -> None:
     """Writes queued together are all saved, except one that fails, which leaves nothing behind."""
-    import asyncio
 
     def insert(guild_id: int) -> object:
         def work(conn: sqlite3.Connection) -> int:
@@ -442,9 +442,25 @@ async def test_restoring_a_backup_with_older_pages_into_the_open_database(
     assert [name for name in _beside(core.db.path) if name.endswith(".restoring")] == []
 
 
+@pytest.fixture
+def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of five writes, two batches in a row before other writes get the lock."""
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
+    monkeypatch.setattr(db_module, "MAX_BATCHES_IN_A_ROW", 2, raising=False)  # the turn-taking test checks it is used
+
+
+# An answer to a post that does not exist, noticed only at COMMIT: a way to make a COMMIT fail.
+_ORPHAN_ANSWER = (
+    "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
+    "element_id, item_id, answered_at) VALUES (12345, 1, 1, 'Sam', 0, 1, 10, 1, 'e1', 'q1', 0)"
+)
+
+
 def _guild_inserts(
     db: Database, guild_ids: range, order: list[int], last_done: threading.Event | None = None
-) -> list[Awaitable[int]]:
+) -> list[asyncio.Future[int]]:
     """Queue one batched write per guild id; each notes its id in order as it runs on the writer's thread, and the
     last one sets last_done."""
 
@@ -458,42 +474,29 @@ def _guild_inserts(
 
         return work
 
-    return [db.write_batched(insert(g)) for g in guild_ids]
+    return [asyncio.ensure_future(db.write_batched(insert(g))) for g in guild_ids]
 
 
-async def test_writer_runs_queued_batches_while_the_event_loop_is_busy(
-    core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("small_batches")
+async def test_writer_runs_queued_batches_while_the_event_loop_is_busy(core: Core) -> None:
     """Batch after batch is committed without waiting for the event loop in between (it may be busy with clicks)."""
-    import asyncio
-
-    import bot.storage.db as db_module
-
-    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
     order: list[int] = []
     last_done = threading.Event()
-    writes = [asyncio.ensure_future(w) for w in _guild_inserts(core.db, range(1, 16), order, last_done)]
+    writes = _guild_inserts(core.db, range(1, 11), order, last_done)
     for _ in range(3):  # the writes queue, the batch writer starts and hands the queue to the writer's thread
         await asyncio.sleep(0)
-    # Block the event loop, as a busy one would, until the third batch is in (or give up after 10 s).
+    # Block the event loop, as a busy one would, until the second batch is in (or give up after 10 s).
     assert last_done.wait(timeout=10), "the writer waited for the event loop between batches"
-    assert order == list(range(1, 16))
-    assert await asyncio.gather(*writes) == list(range(1, 16))
-    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (15,)
+    assert order == list(range(1, 11))
+    assert await asyncio.gather(*writes) == list(range(1, 11))
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (10,)
 
 
-async def test_other_writes_get_their_turn_during_a_stream_of_batches(
-    core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("small_batches")
+async def test_other_writes_get_their_turn_during_a_stream_of_batches(core: Core) -> None:
     """A write outside the batches (a post, a setting) waits for a few batches, not for the whole queue."""
-    import asyncio
-
-    import bot.storage.db as db_module
-
-    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
-    monkeypatch.setattr(db_module, "MAX_BATCHES_IN_A_ROW", 2)
     order: list[int] = []
-    writes = [asyncio.ensure_future(w) for w in _guild_inserts(core.db, range(1, 21), order)]
+    writes = _guild_inserts(core.db, range(1, 21), order)
     for _ in range(3):
         await asyncio.sleep(0)
 
@@ -507,14 +510,10 @@ async def test_other_writes_get_their_turn_during_a_stream_of_batches(
 
 async def test_a_batch_whose_commit_fails_reports_it_and_the_next_batch_is_saved(core: Core) -> None:
     """If COMMIT itself fails, every write in the batch is told, nothing of it is kept, and later writes work."""
-    import asyncio
 
     def orphan_answer(conn: sqlite3.Connection) -> None:
-        conn.execute("PRAGMA defer_foreign_keys = ON")  # the missing post is noticed only at COMMIT
-        conn.execute(
-            "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
-            "element_id, item_id, answered_at) VALUES (12345, 1, 1, 'Sam', 0, 1, 10, 1, 'e1', 'q1', 0)"
-        )
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        conn.execute(_ORPHAN_ANSWER)
 
     def guild(guild_id: int) -> Callable[[sqlite3.Connection], int]:
         def work(conn: sqlite3.Connection) -> int:
@@ -537,27 +536,17 @@ async def test_a_transaction_whose_commit_fails_leaves_the_writer_usable(core: C
     with pytest.raises(sqlite3.IntegrityError):
         async with core.db.transaction() as conn:
             await conn.execute("PRAGMA defer_foreign_keys = ON")
-            await conn.execute(
-                "INSERT INTO answers (post_id, guild_id, user_id, display_name, choice, correct, points, on_board, "
-                "element_id, item_id, answered_at) VALUES (12345, 1, 1, 'Sam', 0, 1, 10, 1, 'e1', 'q1', 0)"
-            )
+            await conn.execute(_ORPHAN_ANSWER)
     await core.db.write(lambda conn: conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (7, 0)"))
     assert await core.db.fetch_all("SELECT guild_id FROM guilds") == [(7,)]
     assert await core.db.fetch_one("SELECT COUNT(*) FROM answers") == (0,)
 
 
-async def test_closing_finishes_queued_writes_even_if_the_close_is_cancelled(
-    core: Core, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("small_batches")
+async def test_closing_finishes_queued_writes_even_if_the_close_is_cancelled(core: Core) -> None:
     """A shutdown that gives up on close() still leaves every queued write saved and answered."""
-    import asyncio
-
-    import bot.storage.db as db_module
-
-    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
-    monkeypatch.setattr(db_module, "MAX_BATCHES_IN_A_ROW", 2)
     order: list[int] = []
-    writes = [asyncio.ensure_future(w) for w in _guild_inserts(core.db, range(1, 31), order)]
+    writes = _guild_inserts(core.db, range(1, 31), order)
     await asyncio.sleep(0)
     closing = asyncio.ensure_future(core.db.close())
     await asyncio.sleep(0)
@@ -568,8 +557,6 @@ async def test_closing_finishes_queued_writes_even_if_the_close_is_cancelled(
 
 async def test_a_batched_write_after_close_fails_instead_of_waiting(tmp_path: Path) -> None:
     """A click that arrives as the bot shuts down gets an error, not a wait that never ends."""
-    import asyncio
-
     db = await Database.open(tmp_path / "revbot.sqlite3")
     await db.close()
     with pytest.raises(ValueError):
