@@ -475,6 +475,7 @@ def _drain(conn: sqlite3.Connection, queue: deque[Queued], settle: Callable[[lis
     for _ in range(MAX_BATCHES_IN_A_ROW):
         if not queue:
             return
+        # popleft, not slicing: under a backlog, copying the rest of the queue for every batch grew with it.
         batch = [queue.popleft() for _ in range(min(len(queue), MAX_BATCH))]
         try:
             outcomes: Any = _run_batch(conn, [work for work, _ in batch])
