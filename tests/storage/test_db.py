@@ -515,18 +515,12 @@ async def test_a_batch_whose_commit_fails_reports_it_and_the_next_batch_is_saved
         conn.execute("PRAGMA defer_foreign_keys = ON")
         conn.execute(_ORPHAN_ANSWER)
 
-    def guild(guild_id: int) -> Callable[[sqlite3.Connection], int]:
-        def work(conn: sqlite3.Connection) -> int:
-            conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (guild_id,))
-            return guild_id
-
-        return work
-
+    order: list[int] = []
     first = await asyncio.gather(
-        core.db.write_batched(guild(1)), core.db.write_batched(orphan_answer), return_exceptions=True
+        *_guild_inserts(core.db, range(1, 2), order), core.db.write_batched(orphan_answer), return_exceptions=True
     )
     assert all(isinstance(r, sqlite3.IntegrityError) for r in first)
-    assert await core.db.write_batched(guild(2)) == 2
+    assert await asyncio.gather(*_guild_inserts(core.db, range(2, 3), order)) == [2]
     assert await core.db.fetch_all("SELECT guild_id FROM guilds") == [(2,)]
     assert await core.db.fetch_one("SELECT COUNT(*) FROM answers") == (0,)
 
