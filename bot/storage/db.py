@@ -24,6 +24,7 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_clock = time.monotonic  # when writes happened (tests move it on)
 Queued = tuple[Callable[[sqlite3.Connection], Any], "asyncio.Future[Any]"]  # a batched write and its caller's future
 
 MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -32,7 +33,17 @@ MIGRATION_RE = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # about a third as much as every second did (measured: 2,500 v 5,900 pages a second).
 CHECKPOINT_EVERY_S = 5.0
 CHECKPOINT_NICE = 10  # the checkpointer thread's niceness (0 normal, 19 lowest)
-WAL_KEEP_BYTES = 64 * 1024 * 1024  # a WAL grown by a burst is cut back to this once checkpointed
+# Keeping the WAL's size in check (Database.checkpoint). A background checkpoint never blocks the writer, so under a
+# stream of writes with no pause each pass ends behind the newest frame and the WAL is never started afresh: at 2,000
+# answers a second it grew by 26 MB a second (711 MB after 30 s). Past WAL_CAP_BYTES the writer pauses for one
+# checkpoint of what is left, and the WAL is written from its start again. Once writes stop, a WAL file bigger than
+# WAL_KEEP_BYTES is emptied. SQLite's journal_size_limit would cut it on the next commit instead, inside a learner's
+# answer: freeing a file's blocks took 0.5 ms a MB on the VM's disk (148 ms for 250 MB).
+WAL_KEEP_BYTES = 64 * 1024 * 1024
+WAL_CAP_BYTES = 256 * 1024 * 1024
+QUIET_S = 2.0  # no write for this long: the burst is over and the WAL file may be emptied
+RESTART_WAIT_MS = 100  # how long that pause may wait for readers still on old frames; if longer, the next round retries
+WAL_FRAME_HEADER = 24  # bytes before each page in the WAL
 MAX_BATCH = 256
 # The writer's thread runs queued batches back to back, up to this many before it lets other writes (a post being
 # sent, a setting) take their turn at the write lock.
@@ -328,6 +339,9 @@ class Database:
         self._checkpointer = checkpointer
         self._write_lock = asyncio.Lock()
         self._checkpoint_task: asyncio.Task[None] | None = None
+        self._frame_bytes = PAGE_SIZE + WAL_FRAME_HEADER
+        self._wal_path = path.with_name(path.name + "-wal")
+        self._last_write = _clock()  # when the writer last let go of the write lock
         self._queue: deque[Queued] = deque()
         self._batcher: asyncio.Task[None] | None = None
 
@@ -349,12 +363,12 @@ class Database:
         # The writer never checkpoints: doing so on the answer path is what made p99 jump. The
         # checkpointer connection does it in the background instead.
         await _run(writer, "PRAGMA wal_autocheckpoint = 0")
-        await _run(writer, f"PRAGMA journal_size_limit = {WAL_KEEP_BYTES}")
         await _run(writer, f"PRAGMA cache_size = -{WRITER_CACHE_KIB}")
         # A checkpoint is a few hundred milliseconds of copying; at low priority it takes the CPU the writer
         # and the event loop leave, instead of slowing the clicks in flight.
         await _on_thread(checkpointer, _lower_priority)
         db = cls(path, writer, reader, checkpointer)
+        db._frame_bytes = await _on_thread(writer, _page_size_of) + WAL_FRAME_HEADER
         db._checkpoint_task = asyncio.create_task(db._checkpoint_loop(), name="sqlite-checkpoint")
         return db
 
@@ -378,8 +392,36 @@ class Database:
                 log.warning("checkpoint failed: error=%s", exc)
 
     async def checkpoint(self) -> None:
-        """Copy committed pages from the WAL into the database without blocking writers."""
-        await _run(self._checkpointer, "PRAGMA wal_checkpoint(PASSIVE)")
+        """Copy committed pages from the WAL into the database without blocking writers, and keep the WAL's size
+        in check: restart it while writes go on once it passes WAL_CAP_BYTES, cut its file back when writes stop."""
+        frames, file_bytes = await _on_thread(self._checkpointer, _passive_checkpoint, self._wal_path)
+        if self._quiet():
+            if file_bytes > WAL_KEEP_BYTES:  # a burst is over: cut the file now rather than in a learner's answer
+                await self._checkpoint_on_writer("TRUNCATE", frames)
+            return
+        if frames * self._frame_bytes <= WAL_CAP_BYTES:
+            return
+        # Writes never paused long enough for a pass to reach the newest frame. Copy and sync what the first pass
+        # missed in the background, so that the pause below has little left to do.
+        await _on_thread(self._checkpointer, _catch_up, self.path)
+        await self._checkpoint_on_writer("RESTART", frames)
+
+    def _quiet(self) -> bool:
+        """Whether no write is under way or queued, and none ended in the last QUIET_S seconds."""
+        busy = self._write_lock.locked() or self._queue
+        return not busy and _clock() - self._last_write >= QUIET_S
+
+    async def _checkpoint_on_writer(self, mode: str, frames: int) -> None:
+        """Writes wait (the lock) while the writer's own connection, at its normal priority, checkpoints every frame;
+        the WAL then starts from its beginning (RESTART) or from an empty file (TRUNCATE)."""
+        async with self._write_lock:
+            started = time.perf_counter()
+            busy = await _on_thread(self._writer, _checkpoint_all, mode)
+            paused_ms = (time.perf_counter() - started) * 1000
+        if busy:
+            log.warning("wal checkpoint %s waited for a reader frames=%d paused_ms=%.0f", mode, frames, paused_ms)
+        else:
+            log.info("wal checkpoint %s frames=%d paused_ms=%.0f", mode, frames, paused_ms)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -393,6 +435,8 @@ class Database:
                 if self._writer.in_transaction:  # also when COMMIT failed, so the next write can begin
                     await self._writer.rollback()
                 raise
+            finally:
+                self._last_write = _clock()
 
     async def write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run work(connection) as one transaction on the writer's thread: one round trip, all or nothing.
@@ -401,7 +445,10 @@ class Database:
         and back, and nine of them per answer were most of the cost.
         """
         async with self._write_lock:
-            return await _on_thread(self._writer, _in_transaction, "BEGIN IMMEDIATE", work)
+            try:
+                return await _on_thread(self._writer, _in_transaction, "BEGIN IMMEDIATE", work)
+            finally:
+                self._last_write = _clock()
 
     async def write_batched(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Like write, but commits together with other writes queued at the same moment.
@@ -422,7 +469,10 @@ class Database:
         while self._queue:
             try:
                 async with self._write_lock:
-                    await _on_thread(self._writer, _drain, self._queue, settle)
+                    try:
+                        await _on_thread(self._writer, _drain, self._queue, settle)
+                    finally:
+                        self._last_write = _clock()
             except Exception as exc:  # the writer's thread never took the queue (the connection is closed)
                 waiting = list(self._queue)
                 self._queue.clear()
@@ -508,6 +558,40 @@ def _alone(conn: sqlite3.Connection, work: Callable[[sqlite3.Connection], Any]) 
         return True, _in_transaction(conn, "BEGIN IMMEDIATE", work)
     except Exception as exc:
         return False, exc
+
+
+def _passive_checkpoint(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
+    """Copy what the WAL holds into the database without blocking writers; return the frames written since the WAL
+    last started afresh, and the WAL file's size."""
+    [(_busy, frames, _copied)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    return frames, wal.stat().st_size if wal.exists() else 0
+
+
+def _catch_up(conn: sqlite3.Connection, path: Path) -> None:
+    """A second pass for the frames written during the first, then sync the database file: a pass that ends behind
+    the newest frame leaves its copies unsynced, and the sync would otherwise fall into the writer's pause."""
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    with contextlib.suppress(OSError):  # not fatal: the checkpoint in the pause syncs the file anyway, only slower
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _checkpoint_all(conn: sqlite3.Connection, mode: str) -> bool:
+    """Checkpoint every frame (RESTART or TRUNCATE), waiting at most RESTART_WAIT_MS for readers on old frames;
+    return whether they kept it from finishing."""
+    conn.execute(f"PRAGMA busy_timeout = {RESTART_WAIT_MS}")
+    try:
+        [(busy, _frames, _copied)] = conn.execute(f"PRAGMA wal_checkpoint({mode})").fetchall()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return bool(busy)
+
+
+def _page_size_of(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA page_size").fetchone()[0])
 
 
 def _lower_priority(_conn: sqlite3.Connection) -> None:

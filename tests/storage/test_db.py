@@ -555,3 +555,114 @@ async def test_a_batched_write_after_close_fails_instead_of_waiting(tmp_path: Pa
     await db.close()
     with pytest.raises(ValueError):
         await asyncio.wait_for(db.write_batched(lambda conn: conn.execute("SELECT 1")), timeout=10)
+
+
+def _wal_bytes(db: Database) -> int:
+    wal = db.path.with_name(db.path.name + "-wal")
+    return wal.stat().st_size if wal.exists() else 0
+
+
+async def _grow_wal(db: Database, guild_ids: range) -> None:
+    """Commit one guild at a time: each commit adds its pages to the WAL."""
+    for guild_id in guild_ids:
+        await db.write(
+            lambda conn, g=guild_id: conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (g,))
+        )
+
+
+async def _wal_is_written_from_its_start(db: Database, guild_ids: range) -> bool:
+    """Whether more commits reuse the WAL file from its beginning instead of making it longer."""
+    before = _wal_bytes(db)
+    await _grow_wal(db, guild_ids)
+    return _wal_bytes(db) == before
+
+
+def _hold_snapshot(db: Database) -> sqlite3.Connection:
+    """Another connection in the middle of a read: no checkpoint copies frames newer than what it sees."""
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN")
+    other.execute("SELECT COUNT(*) FROM guilds").fetchone()
+    return other
+
+
+@pytest.fixture
+def small_wal_keep(monkeypatch: pytest.MonkeyPatch) -> int:
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "WAL_KEEP_BYTES", 128 * 1024)
+    return 128 * 1024
+
+
+@pytest.fixture
+def small_wal_cap(monkeypatch: pytest.MonkeyPatch) -> int:
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "WAL_CAP_BYTES", 64 * 1024)
+    return 64 * 1024
+
+
+@pytest.mark.usefixtures("small_wal_cap")
+async def test_a_wal_the_background_checkpoint_cannot_finish_is_restarted_past_the_cap(core: Core) -> None:
+    """Under writes that never pause, each background pass ends behind the newest frames and the WAL would grow for
+    ever (simulated here with a reader that keeps the pass from reaching the end); past the cap the writer pauses
+    between transactions, the rest is copied and the WAL is written from its start again."""
+    db = core.db
+    await _grow_wal(db, range(1, 201))
+    other = _hold_snapshot(db)
+    await _grow_wal(db, range(201, 221))  # frames the background pass cannot copy yet
+    async with db.transaction() as conn:
+        checkpoint = asyncio.ensure_future(db.checkpoint())
+        await asyncio.sleep(0.2)  # the background passes stop at the reader's snapshot; the rest waits for the writer
+        other.execute("COMMIT")
+        other.close()
+        await conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (500, 0)")
+    await checkpoint
+    assert await _wal_is_written_from_its_start(db, range(221, 321))
+    assert await db.fetch_one("SELECT COUNT(*), MAX(guild_id) FROM guilds") == (321, 500)
+
+
+@pytest.mark.usefixtures("small_wal_cap")
+async def test_a_reader_that_holds_on_delays_the_restart_but_stops_nothing(
+    core: Core, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Another program reading old frames (a backup, say) for longer than writes may wait: the bot logs it, carries on
+    writing, and restarts the WAL at a later checkpoint."""
+    db = core.db
+    await _grow_wal(db, range(1, 101))
+    other = _hold_snapshot(db)
+    await _grow_wal(db, range(101, 201))
+    await db.checkpoint()
+    assert "wal checkpoint RESTART waited for a reader" in caplog.text
+    assert not await _wal_is_written_from_its_start(db, range(201, 202))
+    other.execute("COMMIT")
+    other.close()
+    await db.checkpoint()
+    assert await _wal_is_written_from_its_start(db, range(202, 252))
+    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (251,)
+
+
+async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
+    core: Core, small_wal_keep: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a burst the next checkpoint gives the disk space back, rather than the next learner's answer paying
+    for it; not while writes go on, and a WAL under the keep size is left to be reused."""
+    import bot.storage.db as db_module
+
+    now = [1000.0]
+    monkeypatch.setattr(db_module, "_clock", lambda: now[0])
+    await _grow_wal(core.db, range(1, 51))
+    kept = _wal_bytes(core.db)
+    assert 0 < kept < small_wal_keep
+    now[0] += db_module.QUIET_S
+    await core.db.checkpoint()
+    assert _wal_bytes(core.db) == kept
+    await _grow_wal(core.db, range(51, 301))
+    grown = _wal_bytes(core.db)
+    assert grown > small_wal_keep
+    now[0] += db_module.QUIET_S - 0.5
+    await core.db.checkpoint()
+    assert _wal_bytes(core.db) == grown  # written to half a second ago
+    now[0] += 0.5
+    await core.db.checkpoint()
+    assert _wal_bytes(core.db) == 0
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (300,)
