@@ -36,9 +36,9 @@ CHECKPOINT_NICE = 10  # the checkpointer thread's niceness (0 normal, 19 lowest)
 # Keeping the WAL's size in check (Database.checkpoint). A background checkpoint never blocks the writer, so under a
 # stream of writes with no pause each pass ends behind the newest frame and the WAL is never started afresh: at 2,000
 # answers a second it grew by 26 MB a second (711 MB after 30 s). Past WAL_CAP_BYTES the writer pauses for one
-# checkpoint of what is left, and the WAL is written from its start again. Once writes stop, a WAL file bigger than
-# WAL_KEEP_BYTES is emptied. SQLite's journal_size_limit would cut it on the next commit instead, inside a learner's
-# answer: freeing a file's blocks took 0.5 ms a MB on the VM's disk (148 ms for 250 MB).
+# checkpoint of what is left, and the WAL is written from its start again. Once writes stop or slow to a trickle, a
+# WAL file bigger than WAL_KEEP_BYTES is emptied. SQLite's journal_size_limit would cut it on the next commit
+# instead, inside a learner's answer: freeing a file's blocks took 0.5 ms a MB on the VM's disk (148 ms for 250 MB).
 WAL_KEEP_BYTES = 64 * 1024 * 1024
 WAL_CAP_BYTES = 256 * 1024 * 1024
 QUIET_S = 2.0  # no write for this long: the burst is over and the WAL file may be emptied
@@ -378,8 +378,12 @@ class Database:
             await asyncio.shield(self._batcher)  # if close is cancelled, queued writes still run
         if self._checkpoint_task is not None:
             self._checkpoint_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await self._checkpoint_task
+            except asyncio.CancelledError:
+                pass
+            except Exception:  # the connections must still close, or their threads keep the process alive
+                log.exception("background checkpoints had stopped with an error")
         for conn in (self._reader, self._checkpointer, self._writer):
             await conn.close()
 
@@ -388,18 +392,20 @@ class Database:
             await asyncio.sleep(CHECKPOINT_EVERY_S)
             try:
                 await self.checkpoint()
-            except sqlite3.Error as exc:  # never fatal: the next round tries again
+            except (sqlite3.Error, OSError) as exc:  # never fatal: the next round tries again
                 log.warning("checkpoint failed: error=%s", exc)
 
     async def checkpoint(self) -> None:
         """Copy committed pages from the WAL into the database without blocking writers, and keep the WAL's size
         in check: restart it while writes go on once it passes WAL_CAP_BYTES, cut its file back when writes stop."""
         frames, file_bytes = await _on_thread(self._checkpointer, _passive_checkpoint, self._wal_path)
-        if self._quiet():
-            if file_bytes > WAL_KEEP_BYTES:  # a burst is over: cut the file now rather than in a learner's answer
-                await self._checkpoint_on_writer("TRUNCATE", frames)
+        in_use = frames * self._frame_bytes
+        if file_bytes > WAL_KEEP_BYTES and (in_use <= WAL_KEEP_BYTES // 4 or self._quiet()):
+            # A burst is over (or down to a trickle, and the WAL started afresh since): cut the file back now rather
+            # than in a learner's answer.
+            await self._checkpoint_on_writer("TRUNCATE", frames)
             return
-        if frames * self._frame_bytes <= WAL_CAP_BYTES:
+        if in_use <= WAL_CAP_BYTES:
             return
         # Writes never paused long enough for a pass to reach the newest frame. Copy and sync what the first pass
         # missed in the background, so that the pause below has little left to do.
@@ -564,7 +570,10 @@ def _passive_checkpoint(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
     """Copy what the WAL holds into the database without blocking writers; return the frames written since the WAL
     last started afresh, and the WAL file's size."""
     [(_busy, frames, _copied)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    return frames, wal.stat().st_size if wal.exists() else 0
+    try:
+        return frames, wal.stat().st_size
+    except FileNotFoundError:  # no WAL yet, or the last connection closed and SQLite removed it
+        return frames, 0
 
 
 def _catch_up(conn: sqlite3.Connection, path: Path) -> None:

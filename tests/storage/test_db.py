@@ -595,9 +595,11 @@ def small_wal_keep(monkeypatch: pytest.MonkeyPatch) -> int:
 
 @pytest.fixture
 def small_wal_cap(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A 64 KiB cap, and a clock that stands still: writes never stop long enough to count as a quiet moment."""
     import bot.storage.db as db_module
 
     monkeypatch.setattr(db_module, "WAL_CAP_BYTES", 64 * 1024)
+    monkeypatch.setattr(db_module, "_clock", lambda: 1000.0)
     return 64 * 1024
 
 
@@ -612,7 +614,9 @@ async def test_a_wal_the_background_checkpoint_cannot_finish_is_restarted_past_t
     await _grow_wal(db, range(201, 221))  # frames the background pass cannot copy yet
     async with db.transaction() as conn:
         checkpoint = asyncio.ensure_future(db.checkpoint())
-        await asyncio.sleep(0.2)  # the background passes stop at the reader's snapshot; the rest waits for the writer
+        await asyncio.sleep(
+            0.2
+        )  # the background passes run; whatever they leave, the restart waits for this transaction
         other.execute("COMMIT")
         other.close()
         await conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (500, 0)")
@@ -666,3 +670,77 @@ async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
     await core.db.checkpoint()
     assert _wal_bytes(core.db) == 0
     assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (300,)
+
+
+@pytest.mark.usefixtures("small_wal_keep")
+async def test_a_grown_wal_file_is_emptied_when_writes_slow_to_a_trickle(
+    core: Core, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writes that never stop for long (a learner every second) still let the disk space of a burst be given back,
+    once the WAL has started afresh and holds little."""
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "_clock", lambda: 1000.0)  # never a quiet moment
+    await _grow_wal(core.db, range(1, 301))
+    await core.db.checkpoint()
+    grown = _wal_bytes(core.db)
+    assert grown > 128 * 1024  # still busy: left as it is
+    await _grow_wal(core.db, range(301, 306))
+    assert _wal_bytes(core.db) == grown  # the trickle writes over the start of the file
+    await core.db.checkpoint()
+    assert _wal_bytes(core.db) == 0
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (305,)
+
+
+async def test_background_checkpoints_carry_on_after_a_disk_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An error from the disk in one round is logged; the next round runs (else the WAL would grow for ever)."""
+    import bot.storage.db as db_module
+
+    real = db_module._passive_checkpoint
+    calls: list[str] = []
+    second_round = asyncio.Event()
+
+    def flaky(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
+        calls.append("round")
+        if len(calls) == 1:
+            raise OSError(5, "Input/output error")
+        second_round.set()
+        return real(conn, wal)
+
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_S", 0.01)
+    monkeypatch.setattr(db_module, "_passive_checkpoint", flaky)
+    db = await Database.open(tmp_path / "revbot.sqlite3")
+    try:
+        await asyncio.wait_for(second_round.wait(), timeout=10)
+    finally:
+        await db.close()
+    assert "checkpoint failed: error=[Errno 5] Input/output error" in caplog.text
+
+
+async def test_close_still_closes_the_file_if_background_checkpoints_had_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An unexpected error that ended the checkpoint loop is logged at close, and every connection still closes
+    (an open one keeps its thread, and with it the bot's process, alive)."""
+    import bot.storage.db as db_module
+
+    stopped = asyncio.Event()
+
+    def broken(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
+        stopped.set()
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_S", 0.01)
+    monkeypatch.setattr(db_module, "_passive_checkpoint", broken)
+    before = set(threading.enumerate())
+    db = await Database.open(tmp_path / "revbot.sqlite3")
+    await asyncio.wait_for(stopped.wait(), timeout=10)
+    await db.close()
+    assert "background checkpoints had stopped with an error" in caplog.text
+    for thread in set(threading.enumerate()) - before:
+        if "_connection_worker_thread" not in thread.name:
+            continue  # asyncio's own worker threads live as long as the event loop
+        thread.join(timeout=10)
+        assert not thread.is_alive(), thread.name
