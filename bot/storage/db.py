@@ -397,7 +397,8 @@ class Database:
 
     async def checkpoint(self) -> None:
         """Copy committed pages from the WAL into the database without blocking writers, and keep the WAL's size
-        in check: restart it while writes go on once it passes WAL_CAP_BYTES, cut its file back when writes stop."""
+        in check: restart it while writes go on once it passes WAL_CAP_BYTES, and cut its file back once writes stop
+        or slow to a trickle."""
         frames, file_bytes = await _on_thread(self._checkpointer, _passive_checkpoint, self._wal_path)
         in_use = frames * self._frame_bytes
         if file_bytes > WAL_KEEP_BYTES and (in_use <= WAL_KEEP_BYTES // 4 or self._quiet()):
