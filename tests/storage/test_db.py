@@ -587,6 +587,7 @@ def _hold_snapshot(db: Database) -> sqlite3.Connection:
 
 @pytest.fixture
 def small_wal_keep(monkeypatch: pytest.MonkeyPatch) -> int:
+    """A WAL file over 128 KiB is emptied once writes stop or slow to a trickle."""
     import bot.storage.db as db_module
 
     monkeypatch.setattr(db_module, "WAL_KEEP_BYTES", 128 * 1024)
@@ -614,9 +615,8 @@ async def test_a_wal_the_background_checkpoint_cannot_finish_is_restarted_past_t
     await _grow_wal(db, range(201, 221))  # frames the background pass cannot copy yet
     async with db.transaction() as conn:
         checkpoint = asyncio.ensure_future(db.checkpoint())
-        await asyncio.sleep(
-            0.2
-        )  # the background passes run; whatever they leave, the restart waits for this transaction
+        # The background passes run meanwhile; whatever they leave, the restart waits for this transaction.
+        await asyncio.sleep(0.2)
         other.execute("COMMIT")
         other.close()
         await conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (500, 0)")
@@ -672,9 +672,8 @@ async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
     assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (300,)
 
 
-@pytest.mark.usefixtures("small_wal_keep")
 async def test_a_grown_wal_file_is_emptied_when_writes_slow_to_a_trickle(
-    core: Core, monkeypatch: pytest.MonkeyPatch
+    core: Core, small_wal_keep: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Writes that never stop for long (a learner every second) still let the disk space of a burst be given back,
     once the WAL has started afresh and holds little."""
@@ -684,7 +683,7 @@ async def test_a_grown_wal_file_is_emptied_when_writes_slow_to_a_trickle(
     await _grow_wal(core.db, range(1, 301))
     await core.db.checkpoint()
     grown = _wal_bytes(core.db)
-    assert grown > 128 * 1024  # still busy: left as it is
+    assert grown > small_wal_keep  # still busy: left as it is
     await _grow_wal(core.db, range(301, 306))
     assert _wal_bytes(core.db) == grown  # the trickle writes over the start of the file
     await core.db.checkpoint()
@@ -701,12 +700,13 @@ async def test_background_checkpoints_carry_on_after_a_disk_error(
     real = db_module._passive_checkpoint
     calls: list[str] = []
     second_round = asyncio.Event()
+    loop = asyncio.get_running_loop()
 
     def flaky(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
         calls.append("round")
         if len(calls) == 1:
             raise OSError(5, "Input/output error")
-        second_round.set()
+        loop.call_soon_threadsafe(second_round.set)  # this runs on the checkpointer's thread
         return real(conn, wal)
 
     monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_S", 0.01)
@@ -727,9 +727,10 @@ async def test_close_still_closes_the_file_if_background_checkpoints_had_stopped
     import bot.storage.db as db_module
 
     stopped = asyncio.Event()
+    loop = asyncio.get_running_loop()
 
     def broken(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
-        stopped.set()
+        loop.call_soon_threadsafe(stopped.set)  # this runs on the checkpointer's thread
         raise RuntimeError("a bug")
 
     monkeypatch.setattr(db_module, "CHECKPOINT_EVERY_S", 0.01)
