@@ -44,6 +44,15 @@ WAL_CAP_BYTES = 256 * 1024 * 1024
 QUIET_S = 2.0  # no write for this long: the burst is over and the WAL file may be emptied
 RESTART_WAIT_MS = 100  # how long that pause may wait for readers still on old frames; if longer, the next round retries
 WAL_FRAME_HEADER = 24  # bytes before each page in the WAL
+# Before that pause the checkpointer catches up in the background (_catch_up): passes until at most CATCH_UP_FRAMES
+# are left to copy (at most CATCH_UP_PASSES: a reader on old frames can keep a pass from reaching the newest), then a
+# sync of the database file, in up to CATCH_UP_ROUNDS rounds, the last once a sync takes no more than CATCH_UP_SYNC_S.
+# Under 2,000 answers a second the syncs took about 400, 90, 50 and 20 ms, and the pause was 16 to 62 ms in eight of
+# nine restarts (169 ms in one), against 84 to 206 ms in eight with a single pass and sync.
+CATCH_UP_FRAMES = 2048
+CATCH_UP_PASSES = 8
+CATCH_UP_ROUNDS = 4
+CATCH_UP_SYNC_S = 0.02
 MAX_BATCH = 256
 # The writer's thread runs queued batches back to back, up to this many before it lets other writes (a post being
 # sent, a setting) take their turn at the write lock.
@@ -410,25 +419,28 @@ class Database:
             return
         # Writes never paused long enough for a pass to reach the newest frame. Copy and sync what the first pass
         # missed in the background, so that the pause below has little left to do.
-        await _on_thread(self._checkpointer, _catch_up, self.path)
-        await self._checkpoint_on_writer("RESTART", frames)
+        left = await _on_thread(self._checkpointer, _catch_up, self.path)
+        await self._checkpoint_on_writer("RESTART", frames, left)
 
     def _quiet(self) -> bool:
         """Whether no write is under way or queued, and none ended in the last QUIET_S seconds."""
         busy = self._write_lock.locked() or self._queue
         return not busy and _clock() - self._last_write >= QUIET_S
 
-    async def _checkpoint_on_writer(self, mode: str, frames: int) -> None:
+    async def _checkpoint_on_writer(self, mode: str, frames: int, left: int | None = None) -> None:
         """Writes wait (the lock) while the writer's own connection, at its normal priority, checkpoints every frame;
         the WAL then starts from its beginning (RESTART) or from an empty file (TRUNCATE)."""
         async with self._write_lock:
             started = time.perf_counter()
             busy = await _on_thread(self._writer, _checkpoint_all, mode)
             paused_ms = (time.perf_counter() - started) * 1000
+        caught_up = "" if left is None else f" left_after_catch_up={left}"
         if busy:
-            log.warning("wal checkpoint %s waited for a reader frames=%d paused_ms=%.0f", mode, frames, paused_ms)
+            log.warning(
+                "wal checkpoint %s waited for a reader frames=%d%s paused_ms=%.0f", mode, frames, caught_up, paused_ms
+            )
         else:
-            log.info("wal checkpoint %s frames=%d paused_ms=%.0f", mode, frames, paused_ms)
+            log.info("wal checkpoint %s frames=%d%s paused_ms=%.0f", mode, frames, caught_up, paused_ms)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -577,16 +589,33 @@ def _passive_checkpoint(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
         return frames, 0
 
 
-def _catch_up(conn: sqlite3.Connection, path: Path) -> None:
-    """A second pass for the frames written during the first, then sync the database file: a pass that ends behind
-    the newest frame leaves its copies unsynced, and the sync would otherwise fall into the writer's pause."""
-    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-    with contextlib.suppress(OSError):  # not fatal: the checkpoint in the pause syncs the file anyway, only slower
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+def _catch_up(conn: sqlite3.Connection, path: Path) -> int:
+    """Shrink what the writer's pause will have to do, while writes go on. Rounds of: passes until what is left to
+    copy is small (each pass copies what was written during the one before), then a sync of the database file (a
+    pass that ends behind the newest frame leaves its copies unsynced, and the pause would have to write them out).
+    A round that finds little to sync is the last. Return how many frames were still left to copy."""
+    for _ in range(CATCH_UP_ROUNDS):
+        _copy_until_small(conn)
+        started = time.perf_counter()
+        with contextlib.suppress(OSError):  # not fatal: the checkpoint in the pause syncs the file anyway, only slower
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        if time.perf_counter() - started <= CATCH_UP_SYNC_S:
+            break
+    return _copy_until_small(conn)
+
+
+def _copy_until_small(conn: sqlite3.Connection) -> int:
+    left = 0
+    for _ in range(CATCH_UP_PASSES):
+        [(_busy, frames, copied)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        left = frames - copied
+        if left <= CATCH_UP_FRAMES:
+            break
+    return left
 
 
 def _checkpoint_all(conn: sqlite3.Connection, mode: str) -> bool:
