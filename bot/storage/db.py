@@ -44,13 +44,11 @@ WAL_CAP_BYTES = 256 * 1024 * 1024
 QUIET_S = 2.0  # no write for this long: the burst is over and the WAL file may be emptied
 RESTART_WAIT_MS = 100  # how long that pause may wait for readers still on old frames; if longer, the next round retries
 WAL_FRAME_HEADER = 24  # bytes before each page in the WAL
-# Before that pause the checkpointer catches up in the background (_catch_up): passes until at most CATCH_UP_FRAMES
-# are left to copy (at most CATCH_UP_PASSES: a reader on old frames can keep a pass from reaching the newest), then a
-# sync of the database file, in up to CATCH_UP_ROUNDS rounds, the last once a sync takes no more than CATCH_UP_SYNC_S.
-# Under 2,000 answers a second the syncs took about 400, 90, 50 and 20 ms, and the pause was 16 to 62 ms in eight of
-# nine restarts (169 ms in one), against 84 to 206 ms in eight with a single pass and sync.
-CATCH_UP_FRAMES = 2048
-CATCH_UP_PASSES = 8
+# Before that pause the checkpointer catches up in the background (_catch_up): rounds of one pass and a sync of the
+# database file, each sync shorter than the one before as less was copied while it ran, until a sync takes no more
+# than CATCH_UP_SYNC_S or after CATCH_UP_ROUNDS. Under 2,000 answers a second the syncs took about 400, 90, 50 and
+# 20 ms, and the pause was 16 to 62 ms in eight of nine restarts (169 ms in one), against 84 to 206 ms in eight with
+# a single round.
 CATCH_UP_ROUNDS = 4
 CATCH_UP_SYNC_S = 0.02
 MAX_BATCH = 256
@@ -353,6 +351,11 @@ class Database:
         self._last_write = _clock()  # when the writer last let go of the write lock
         self._queue: deque[Queued] = deque()
         self._batcher: asyncio.Task[None] | None = None
+        # For syncing the database file before a WAL restart (_catch_up). Kept open until every connection has
+        # closed: on Linux, closing any descriptor of a file drops every lock this process holds on it, SQLite's
+        # included, and another program closing the database would then think it the last user and delete the WAL
+        # the bot is still writing to (SQLite's "How To Corrupt An SQLite Database File", section 2.2).
+        self._sync_fd: int | None = None
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -378,6 +381,8 @@ class Database:
         await _on_thread(checkpointer, _lower_priority)
         db = cls(path, writer, reader, checkpointer)
         db._frame_bytes = await _on_thread(writer, _page_size_of) + WAL_FRAME_HEADER
+        with contextlib.suppress(OSError):  # without it the pause before a WAL restart syncs the file itself
+            db._sync_fd = os.open(path, os.O_RDONLY)
         db._checkpoint_task = asyncio.create_task(db._checkpoint_loop(), name="sqlite-checkpoint")
         return db
 
@@ -395,6 +400,9 @@ class Database:
                 log.exception("background checkpoints had stopped with an error")
         for conn in (self._reader, self._checkpointer, self._writer):
             await conn.close()
+        if self._sync_fd is not None:
+            os.close(self._sync_fd)  # only now: see __init__
+            self._sync_fd = None
 
     async def _checkpoint_loop(self) -> None:
         while True:
@@ -419,28 +427,28 @@ class Database:
             return
         # Writes never paused long enough for a pass to reach the newest frame. Copy and sync what the first pass
         # missed in the background, so that the pause below has little left to do.
-        left = await _on_thread(self._checkpointer, _catch_up, self.path)
-        await self._checkpoint_on_writer("RESTART", frames, left)
+        rounds, last_sync_ms = await _on_thread(self._checkpointer, _catch_up, self._sync_fd)
+        caught_up = f" catch_up_rounds={rounds} last_sync_ms={last_sync_ms:.0f}"
+        await self._checkpoint_on_writer("RESTART", frames, caught_up)
 
     def _quiet(self) -> bool:
         """Whether no write is under way or queued, and none ended in the last QUIET_S seconds."""
         busy = self._write_lock.locked() or self._queue
         return not busy and _clock() - self._last_write >= QUIET_S
 
-    async def _checkpoint_on_writer(self, mode: str, frames: int, left: int | None = None) -> None:
+    async def _checkpoint_on_writer(self, mode: str, frames: int, detail: str = "") -> None:
         """Writes wait (the lock) while the writer's own connection, at its normal priority, checkpoints every frame;
         the WAL then starts from its beginning (RESTART) or from an empty file (TRUNCATE)."""
         async with self._write_lock:
             started = time.perf_counter()
             busy = await _on_thread(self._writer, _checkpoint_all, mode)
             paused_ms = (time.perf_counter() - started) * 1000
-        caught_up = "" if left is None else f" left_after_catch_up={left}"
         if busy:
             log.warning(
-                "wal checkpoint %s waited for a reader frames=%d%s paused_ms=%.0f", mode, frames, caught_up, paused_ms
+                "wal checkpoint %s waited for a reader frames=%d%s paused_ms=%.0f", mode, frames, detail, paused_ms
             )
         else:
-            log.info("wal checkpoint %s frames=%d%s paused_ms=%.0f", mode, frames, caught_up, paused_ms)
+            log.info("wal checkpoint %s frames=%d%s paused_ms=%.0f", mode, frames, detail, paused_ms)
 
     @contextlib.asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
@@ -589,33 +597,28 @@ def _passive_checkpoint(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
         return frames, 0
 
 
-def _catch_up(conn: sqlite3.Connection, path: Path) -> int:
-    """Shrink what the writer's pause will have to do, while writes go on. Rounds of: passes until what is left to
-    copy is small (each pass copies what was written during the one before), then a sync of the database file (a
-    pass that ends behind the newest frame leaves its copies unsynced, and the pause would have to write them out).
-    A round that finds little to sync is the last. Return how many frames were still left to copy."""
-    for _ in range(CATCH_UP_ROUNDS):
-        _copy_until_small(conn)
+def _catch_up(conn: sqlite3.Connection, sync_fd: int | None) -> tuple[int, float]:
+    """Shrink what the writer's pause will have to do, while writes go on: rounds of a pass (copying what was written
+    since the last one) and a sync of the database file (a pass that ends behind the newest frame leaves its copies
+    unsynced, and the pause would have to write them out), until a sync is quick; then one more pass. Return the
+    rounds and how long the last sync took in milliseconds."""
+    rounds, synced_s = 0, 0.0
+    while rounds < CATCH_UP_ROUNDS:
+        rounds += 1
+        [(busy, _frames, _copied)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        if busy or sync_fd is None:  # another program is checkpointing, or no descriptor: the pause does the rest
+            break
         started = time.perf_counter()
-        with contextlib.suppress(OSError):  # not fatal: the checkpoint in the pause syncs the file anyway, only slower
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        if time.perf_counter() - started <= CATCH_UP_SYNC_S:
+        try:
+            os.fsync(sync_fd)
+        except OSError as exc:  # not fatal here: the checkpoint in the pause syncs the file too, and reports errors
+            log.warning("syncing the database file before a WAL restart failed: error=%s", exc)
             break
-    return _copy_until_small(conn)
-
-
-def _copy_until_small(conn: sqlite3.Connection) -> int:
-    left = 0
-    for _ in range(CATCH_UP_PASSES):
-        [(_busy, frames, copied)] = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-        left = frames - copied
-        if left <= CATCH_UP_FRAMES:
+        synced_s = time.perf_counter() - started
+        if synced_s <= CATCH_UP_SYNC_S:
             break
-    return left
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    return rounds, synced_s * 1000
 
 
 def _checkpoint_all(conn: sqlite3.Connection, mode: str) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -637,14 +639,38 @@ async def test_a_reader_that_holds_on_delays_the_restart_but_stops_nothing(
     other = _hold_snapshot(db)
     await _grow_wal(db, range(101, 201))
     await db.checkpoint()
-    # The passes before the pause could not copy the frames the reader still sees, and the log says how many.
-    assert re.search(r"wal checkpoint RESTART waited for a reader frames=\d+ left_after_catch_up=[1-9]", caplog.text)
+    assert re.search(r"wal checkpoint RESTART waited for a reader frames=\d+ catch_up_rounds=[1-4] ", caplog.text)
     assert not await _wal_is_written_from_its_start(db, range(201, 202))
     other.execute("COMMIT")
     other.close()
     await db.checkpoint()
     assert await _wal_is_written_from_its_start(db, range(202, 252))
     assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (251,)
+
+
+def _rows_another_program_sees(path: Path) -> int:
+    """Open the database in a separate process, as the sqlite3 shell or a second bot would, count, and close."""
+    code = (
+        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]);"
+        " print(c.execute('SELECT COUNT(*) FROM guilds').fetchone()[0]); c.close()"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True, timeout=60
+    )
+    return int(done.stdout)
+
+
+@pytest.mark.usefixtures("small_wal_cap")
+async def test_writes_after_a_wal_restart_survive_another_program_opening_the_file(core: Core) -> None:
+    """Syncing the database file before a restart must not cost the bot its hold on the file: if it did, another
+    program closing the database would think itself the last user and delete the WAL the bot goes on writing to,
+    and those writes would be lost."""
+    db = core.db
+    await _grow_wal(db, range(1, 201))
+    await db.checkpoint()  # past the cap: catches up, syncing the file, then restarts the WAL
+    assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 200
+    await _grow_wal(db, range(201, 211))
+    assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 210
 
 
 async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
