@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
 import sqlite3
 import subprocess
@@ -671,6 +673,114 @@ async def test_writes_after_a_wal_restart_survive_another_program_opening_the_fi
     assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 200
     await _grow_wal(db, range(201, 211))
     assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 210
+
+
+@pytest.fixture
+def small_wal_allocation(monkeypatch: pytest.MonkeyPatch) -> int:
+    """Once the WAL file passes 64 KiB, each round allocates its space 1 MiB past its end."""
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "WAL_ALLOCATE_FROM_BYTES", 64 * 1024)
+    monkeypatch.setattr(db_module, "WAL_AHEAD_BYTES", 1024 * 1024)
+    return 1024 * 1024
+
+
+needs_fallocate = pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="no posix_fallocate here (macOS)")
+
+
+@needs_fallocate
+async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
+    core: Core, small_wal_allocation: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Under a stream of writes the WAL file keeps growing; once past the threshold, a round allocates its space
+    ahead, so the writer writes inside the file instead of making it longer, and nothing written is lost."""
+    caplog.set_level(logging.INFO, logger="bot.storage.db")
+    db = core.db
+    wal = db.path.with_name(db.path.name + "-wal")
+    other = _hold_snapshot(db)  # as under a stream of writes: the WAL cannot start afresh, so it grows
+    await _grow_wal(db, range(1, 201))
+    grown = _wal_bytes(db)
+    assert grown > 64 * 1024
+    await db.checkpoint()
+    ahead = grown + small_wal_allocation
+    assert _wal_bytes(db) == ahead
+    assert wal.stat().st_blocks * 512 >= ahead  # really allocated on disk, not a file with a hole in it
+    assert re.search(r"wal space allocated ahead from_mb=0 to_mb=1 paused_ms=[\d.]+", caplog.text)
+    await _grow_wal(db, range(201, 261))  # about 60 KiB more frames, inside the allocated space
+    assert _wal_bytes(db) == ahead
+    caplog.clear()
+    await db.checkpoint()  # the file has not grown since: nothing more to allocate
+    assert "allocated ahead" not in caplog.text
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 260
+
+
+# Run in another process: write with the WAL's space allocated ahead, then die without closing, as a killed bot would.
+KILLED_AFTER_WRITING = """
+import asyncio, os, sqlite3, sys
+from pathlib import Path
+import bot.storage.db as db_module
+db_module.WAL_ALLOCATE_FROM_BYTES = 64 * 1024
+db_module.WAL_AHEAD_BYTES = 1024 * 1024
+
+async def run():
+    db = await db_module.Database.open(Path(sys.argv[1]))
+    other = sqlite3.connect(db.path, isolation_level=None)  # keeps the WAL from starting afresh, so it grows
+    other.execute("BEGIN")
+    other.execute("SELECT COUNT(*) FROM guilds").fetchone()
+    for g in range(1, 301):
+        if g == 201:
+            await db.checkpoint()
+        await db.write(lambda conn, g=g: conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (g,)))
+    os._exit(0)  # no checkpoint, no close: the WAL and its allocated space are left as they are
+
+asyncio.run(run())
+"""
+
+
+@needs_fallocate
+async def test_writes_after_the_wal_space_was_allocated_survive_the_bot_being_killed(tmp_path: Path) -> None:
+    """The allocated space past the last frame reads as zeros. When the bot is killed without closing, the next
+    start rebuilds its view of the WAL from the file: every committed write is there, and the zeros are not
+    taken for more."""
+    path = tmp_path / "revbot.sqlite3"
+    command = [sys.executable, "-c", KILLED_AFTER_WRITING, str(path)]
+    repo = Path(__file__).parents[2]
+    await asyncio.to_thread(subprocess.run, command, check=True, timeout=60, cwd=repo)
+    assert path.with_name(path.name + "-wal").stat().st_size >= 1024 * 1024  # left behind, space allocated ahead
+    db = await Database.open(path)
+    try:
+        assert await db.fetch_one("SELECT COUNT(*), MAX(guild_id) FROM guilds") == (300, 300)
+    finally:
+        await db.close()
+
+
+@needs_fallocate
+@pytest.mark.usefixtures("small_wal_allocation")
+async def test_a_disk_that_refuses_the_allocation_is_logged_once_and_writes_carry_on(
+    core: Core, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full disk (or a filesystem that will not allocate) costs the bot the head start, never a write."""
+    calls: list[int] = []
+
+    def full(fd: int, offset: int, length: int) -> None:
+        calls.append(length)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "posix_fallocate", full)
+    db = core.db
+    other = _hold_snapshot(db)
+    await _grow_wal(db, range(1, 201))
+    await db.checkpoint()
+    await _grow_wal(db, range(201, 401))
+    await db.checkpoint()
+    other.execute("COMMIT")
+    other.close()
+    assert len(calls) == 1  # not tried again at every round
+    assert caplog.text.count("allocating the WAL's disk space ahead failed; not trying again") == 1
+    assert "No space left on device" in caplog.text
+    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (400,)
 
 
 async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
