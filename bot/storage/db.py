@@ -41,6 +41,7 @@ CHECKPOINT_NICE = 10  # the checkpointer thread's niceness (0 normal, 19 lowest)
 # instead, inside a learner's answer: freeing a file's blocks took 0.5 ms a MB on the VM's disk (148 ms for 250 MB).
 WAL_KEEP_BYTES = 64 * 1024 * 1024
 WAL_CAP_BYTES = 256 * 1024 * 1024
+WAL_ALLOCATE_FROM_BYTES = WAL_KEEP_BYTES  # see WAL_AHEAD_BYTES
 QUIET_S = 2.0  # no write for this long: the burst is over and the WAL file may be emptied
 RESTART_WAIT_MS = 100  # how long that pause may wait for readers still on old frames; if longer, the next round retries
 WAL_FRAME_HEADER = 24  # bytes before each page in the WAL
@@ -54,10 +55,10 @@ CATCH_UP_SYNC_S = 0.02
 # page the writer adds past its end locks the file's block map, and each background pass's sync of the WAL finds
 # disk blocks for what was added since the last one under that same lock. On the VM's disk that search waited for
 # the filesystem's free-block maps to be read back in, and the writer waited 13 to 21 ms at every pass (traced with
-# perf sched). So once the file has grown past WAL_ALLOCATE_FROM_BYTES, every round first allocates its space up to
-# WAL_AHEAD_BYTES past its end, in one call: the writer then writes inside the file, and the pass has nothing left
-# to allocate. The space goes back with the rest of the file once the burst is over (WAL_KEEP_BYTES).
-WAL_ALLOCATE_FROM_BYTES = 16 * 1024 * 1024
+# perf sched). So once the file has grown past WAL_ALLOCATE_FROM_BYTES, every round first allocates WAL_AHEAD_BYTES
+# past its end, in one call: the writer then writes inside the file, where the block map is already settled. The
+# space goes back with the rest of the file once the burst is over. Only a file already past WAL_KEEP_BYTES gets
+# more space, so the rule for emptying the file decides as it would without it.
 WAL_AHEAD_BYTES = 128 * 1024 * 1024
 MAX_BATCH = 256
 # The writer's thread runs queued batches back to back, up to this many before it lets other writes (a post being
@@ -433,6 +434,7 @@ class Database:
             # A burst is over (or down to a trickle, and the WAL started afresh since): cut the file back now rather
             # than in a learner's answer.
             await self._checkpoint_on_writer("TRUNCATE", frames)
+            self._wal_bytes_seen = _file_size(self._wal_path)  # so the next burst counts as growth from here
             return
         if in_use <= WAL_CAP_BYTES:
             return
@@ -444,8 +446,8 @@ class Database:
 
     async def _allocate_wal_ahead(self) -> None:
         """If the writer has made the WAL file longer since the last round and it is past WAL_ALLOCATE_FROM_BYTES,
-        allocate its disk space up to WAL_AHEAD_BYTES past its end. SQLite reads a WAL only up to its last valid
-        frame, so the zeros past it are never taken for data, as with a WAL restarted over an older, longer one.
+        allocate WAL_AHEAD_BYTES of disk space past its end. SQLite reads a WAL only up to its last valid frame, so
+        the zeros past it are never taken for data, as with a WAL restarted over an older, longer one.
 
         Writes wait meanwhile (usually well under a millisecond). Where the filesystem cannot allocate space
         without writing, the C library writes a zero byte into each block that looks empty instead, and a
@@ -455,11 +457,10 @@ class Database:
         self._wal_bytes_seen = size
         if not (grown and size >= WAL_ALLOCATE_FROM_BYTES and self._allocate_ahead):
             return
-        target = size + WAL_AHEAD_BYTES
         async with self._write_lock:
             started = time.perf_counter()
             try:
-                await _on_thread(self._writer, _allocate, self._wal_path, target)
+                size, target = await _on_thread(self._writer, _allocate_ahead, self._wal_path)
             except FileNotFoundError:  # another program removed the WAL meanwhile: nothing to allocate for
                 return
             except OSError as exc:  # a full disk, or a filesystem that refuses: carry on without
@@ -468,7 +469,9 @@ class Database:
                 return
             paused_ms = (time.perf_counter() - started) * 1000
         self._wal_bytes_seen = target
-        log.info("wal space allocated ahead from_mb=%d to_mb=%d paused_ms=%.1f", size >> 20, target >> 20, paused_ms)
+        if target > size:
+            mb = (size >> 20, target >> 20)
+            log.info("wal space allocated ahead from_mb=%d to_mb=%d paused_ms=%.1f", *mb, paused_ms)
 
     def _quiet(self) -> bool:
         """Whether no write is under way or queued, and none ended in the last QUIET_S seconds."""
@@ -640,11 +643,18 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _allocate(_conn: sqlite3.Connection, path: Path, size: int) -> None:
-    """Make sure the file at path has its disk space allocated up to size bytes, growing it if shorter."""
-    fd = os.open(path, os.O_RDWR)  # SQLite holds no lock on the WAL file itself, so closing this drops none
+def _allocate_ahead(_conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
+    """Allocate WAL_AHEAD_BYTES of disk space past the end of the WAL file, making it that much longer, unless it is
+    now below WAL_ALLOCATE_FROM_BYTES (another program emptied it). Return its size before and after."""
+    fd = os.open(wal, os.O_RDWR)  # SQLite holds no lock on the WAL file itself, so closing this drops none
     try:
-        os.posix_fallocate(fd, 0, size)
+        size = os.fstat(fd).st_size  # now, with the writer waiting: what SQLite has written ends here or before
+        if size < WAL_ALLOCATE_FROM_BYTES:
+            return size, size
+        # Past the end only: what SQLite wrote has its blocks already or gets them from the pass's sync, and where
+        # the C library has to write zeros instead, it then goes nowhere near an existing frame.
+        os.posix_fallocate(fd, size, WAL_AHEAD_BYTES)
+        return size, size + WAL_AHEAD_BYTES
     finally:
         os.close(fd)
 

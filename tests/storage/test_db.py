@@ -692,16 +692,22 @@ needs_fallocate = pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason=
 async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
     core: Core, small_wal_allocation: int, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Under a stream of writes the WAL file keeps growing; once past the threshold, a round allocates its space
-    ahead, so the writer writes inside the file instead of making it longer, and nothing written is lost."""
+    """Under a stream of writes the WAL file keeps growing; once past the threshold, a round allocates space past
+    its end, between two transactions, so the writer writes inside the file instead of making it longer, and
+    nothing written is lost."""
     caplog.set_level(logging.INFO, logger="bot.storage.db")
     db = core.db
     wal = db.path.with_name(db.path.name + "-wal")
     other = _hold_snapshot(db)  # as under a stream of writes: the WAL cannot start afresh, so it grows
-    await _grow_wal(db, range(1, 201))
-    grown = _wal_bytes(db)
+    await _grow_wal(db, range(1, 200))
+    async with db.transaction() as conn:
+        checkpoint = asyncio.ensure_future(db.checkpoint())
+        await asyncio.sleep(0.2)
+        assert "allocated ahead" not in caplog.text  # it waits for the transaction to end
+        await conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (200, 0)")
+    await checkpoint
+    grown = _wal_bytes(db) - small_wal_allocation
     assert grown > 64 * 1024
-    await db.checkpoint()
     ahead = grown + small_wal_allocation
     assert _wal_bytes(db) == ahead
     assert wal.stat().st_blocks * 512 >= ahead  # really allocated on disk, not a file with a hole in it
@@ -714,6 +720,31 @@ async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
     other.execute("COMMIT")
     other.close()
     assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 260
+
+
+@needs_fallocate
+async def test_after_a_burst_is_over_the_next_one_gets_space_ahead_at_its_first_round(
+    core: Core, small_wal_allocation: int, small_wal_keep: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a burst is over its WAL file is emptied, space allocated ahead included; the next burst is then
+    measured from the empty file and gets its space at the first round, like the first burst did."""
+    import bot.storage.db as db_module
+
+    now = [1000.0]
+    monkeypatch.setattr(db_module, "_clock", lambda: now[0])
+    db = core.db
+    for burst in (range(1, 201), range(201, 401)):
+        other = _hold_snapshot(db)
+        await _grow_wal(db, burst)
+        grown = _wal_bytes(db)
+        await db.checkpoint()
+        assert _wal_bytes(db) == grown + small_wal_allocation
+        other.execute("COMMIT")
+        other.close()
+        now[0] += db_module.QUIET_S
+        await db.checkpoint()
+        assert _wal_bytes(db) == 0
+    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (400,)
 
 
 # Run in another process: write with the WAL's space allocated ahead, then die without closing, as a killed bot would.
