@@ -41,7 +41,6 @@ CHECKPOINT_NICE = 10  # the checkpointer thread's niceness (0 normal, 19 lowest)
 # instead, inside a learner's answer: freeing a file's blocks took 0.5 ms a MB on the VM's disk (148 ms for 250 MB).
 WAL_KEEP_BYTES = 64 * 1024 * 1024
 WAL_CAP_BYTES = 256 * 1024 * 1024
-WAL_ALLOCATE_FROM_BYTES = WAL_KEEP_BYTES  # see WAL_AHEAD_BYTES
 QUIET_S = 2.0  # no write for this long: the burst is over and the WAL file may be emptied
 RESTART_WAIT_MS = 100  # how long that pause may wait for readers still on old frames; if longer, the next round retries
 WAL_FRAME_HEADER = 24  # bytes before each page in the WAL
@@ -55,11 +54,15 @@ CATCH_UP_SYNC_S = 0.02
 # page the writer adds past its end locks the file's block map, and each background pass's sync of the WAL finds
 # disk blocks for what was added since the last one under that same lock. On the VM's disk that search waited for
 # the filesystem's free-block maps to be read back in, and the writer waited 13 to 21 ms at every pass (traced with
-# perf sched). So once the file has grown past WAL_ALLOCATE_FROM_BYTES, every round first allocates WAL_AHEAD_BYTES
-# past its end, in one call: the writer then writes inside the file, where the block map is already settled. The
-# space goes back with the rest of the file once the burst is over. Only a file already past WAL_KEEP_BYTES gets
-# more space, so the rule for emptying the file decides as it would without it.
+# perf sched). So each round in which the file has grown, once it is past WAL_KEEP_BYTES, first allocates
+# WAL_AHEAD_BYTES past its end in one call: the writer then writes inside the file, where the block map is already
+# settled. Only a file already past WAL_KEEP_BYTES gets more space, so the rule for emptying the file decides as it
+# would without it, and the space goes back with the rest of the file once the burst is over. Not while the disk
+# has less than WAL_AHEAD_FREE_BYTES free; and a filesystem that writes zeros to allocate (ext2, NFS: the C
+# library's fallback, 240 ms for 128 MB in a test) is given up on after one call slower than WAL_AHEAD_SLOW_S.
 WAL_AHEAD_BYTES = 128 * 1024 * 1024
+WAL_AHEAD_FREE_BYTES = 4 * WAL_AHEAD_BYTES
+WAL_AHEAD_SLOW_S = 0.1
 MAX_BATCH = 256
 # The writer's thread runs queued batches back to back, up to this many before it lets other writes (a post being
 # sent, a setting) take their turn at the write lock.
@@ -366,7 +369,7 @@ class Database:
         # the bot is still writing to (SQLite's "How To Corrupt An SQLite Database File", section 2.2).
         self._sync_fd: int | None = None
         self._wal_bytes_seen = 0  # the WAL file's size at the last round, allocation ahead included
-        self._allocate_ahead = hasattr(os, "posix_fallocate")  # Linux and most Unixes; not macOS
+        self._allocating = hasattr(os, "posix_fallocate")  # Linux and most Unixes; not macOS
 
     @classmethod
     async def open(cls, path: Path) -> Database:
@@ -445,33 +448,42 @@ class Database:
         await self._checkpoint_on_writer("RESTART", frames, caught_up)
 
     async def _allocate_wal_ahead(self) -> None:
-        """If the writer has made the WAL file longer since the last round and it is past WAL_ALLOCATE_FROM_BYTES,
-        allocate WAL_AHEAD_BYTES of disk space past its end. SQLite reads a WAL only up to its last valid frame, so
-        the zeros past it are never taken for data, as with a WAL restarted over an older, longer one.
-
-        Writes wait meanwhile (usually well under a millisecond). Where the filesystem cannot allocate space
-        without writing, the C library writes a zero byte into each block that looks empty instead, and a
-        frame written meanwhile could lose a byte to it, so the writer must not be writing."""
+        """If the writer has made the WAL file longer since the last round and it is past WAL_KEEP_BYTES, allocate
+        WAL_AHEAD_BYTES of disk space past its end. SQLite reads a WAL only up to its last valid frame, so the zeros
+        past it are never taken for data, as with a WAL restarted over an older, longer one. Writes wait meanwhile
+        (under a millisecond on ext4)."""
         size = _file_size(self._wal_path)
         grown = size > self._wal_bytes_seen
         self._wal_bytes_seen = size
-        if not (grown and size >= WAL_ALLOCATE_FROM_BYTES and self._allocate_ahead):
+        if not (grown and size > WAL_KEEP_BYTES and self._allocating):
             return
         async with self._write_lock:
             started = time.perf_counter()
             try:
-                size, target = await _on_thread(self._writer, _allocate_ahead, self._wal_path)
+                size, target = await _on_thread(self._writer, _allocate_past_end, self._wal_path)
             except FileNotFoundError:  # another program removed the WAL meanwhile: nothing to allocate for
                 return
+            except sqlite3.OperationalError as exc:  # another program kept the write lock: try at a later round
+                log.info("wal space not allocated ahead: error=%s", exc)
+                return
             except OSError as exc:  # a full disk, or a filesystem that refuses: carry on without
-                self._allocate_ahead = False
+                self._allocating = False
                 log.warning("allocating the WAL's disk space ahead failed; not trying again: error=%s", exc)
                 return
-            paused_ms = (time.perf_counter() - started) * 1000
+            paused_s = time.perf_counter() - started
         self._wal_bytes_seen = target
-        if target > size:
-            mb = (size >> 20, target >> 20)
-            log.info("wal space allocated ahead from_mb=%d to_mb=%d paused_ms=%.1f", *mb, paused_ms)
+        if target == size:  # emptied meanwhile, or the disk is nearly full
+            return
+        log.info(
+            "wal space allocated ahead from_mb=%d to_mb=%d paused_ms=%.1f", size >> 20, target >> 20, paused_s * 1000
+        )
+        if paused_s > WAL_AHEAD_SLOW_S:
+            self._allocating = False
+            log.warning(
+                "allocating the WAL's disk space ahead paused writes for %.0f ms (this filesystem writes zeros to "
+                "allocate); not trying again",
+                paused_s * 1000,
+            )
 
     def _quiet(self) -> bool:
         """Whether no write is under way or queued, and none ended in the last QUIET_S seconds."""
@@ -643,20 +655,32 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _allocate_ahead(_conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
-    """Allocate WAL_AHEAD_BYTES of disk space past the end of the WAL file, making it that much longer, unless it is
-    now below WAL_ALLOCATE_FROM_BYTES (another program emptied it). Return its size before and after."""
-    fd = os.open(wal, os.O_RDWR)  # SQLite holds no lock on the WAL file itself, so closing this drops none
+def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
+    """Allocate WAL_AHEAD_BYTES of disk space past the end of the WAL file, making it that much longer; not if it is
+    no longer past WAL_KEEP_BYTES (another program emptied it) or the disk has less than WAL_AHEAD_FREE_BYTES free.
+    Return its size before and after.
+
+    It runs inside a write transaction that writes nothing, so no program (this one's writer included) adds to the
+    WAL meanwhile: where a filesystem cannot allocate without writing, the C library writes a zero byte into each
+    empty-looking block instead, and one must never land on a frame."""
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        size = os.fstat(fd).st_size  # now, with the writer waiting: what SQLite has written ends here or before
-        if size < WAL_ALLOCATE_FROM_BYTES:
-            return size, size
-        # Past the end only: what SQLite wrote has its blocks already or gets them from the pass's sync, and where
-        # the C library has to write zeros instead, it then goes nowhere near an existing frame.
-        os.posix_fallocate(fd, size, WAL_AHEAD_BYTES)
-        return size, size + WAL_AHEAD_BYTES
+        fd = os.open(wal, os.O_RDWR)  # SQLite holds no lock on the WAL file itself, so closing this drops none
+        try:
+            size = os.fstat(fd).st_size  # SQLite's frames end here or before
+            disk = os.fstatvfs(fd)
+            if size <= WAL_KEEP_BYTES or disk.f_bavail * disk.f_frsize < WAL_AHEAD_FREE_BYTES:
+                return size, size
+            try:
+                os.posix_fallocate(fd, size, WAL_AHEAD_BYTES)
+            except OSError:
+                os.ftruncate(fd, size)  # a failed call can keep what it took (ext4 does): give back those zeros
+                raise
+            return size, size + WAL_AHEAD_BYTES
+        finally:
+            os.close(fd)
     finally:
-        os.close(fd)
+        conn.execute("ROLLBACK")
 
 
 def _catch_up(conn: sqlite3.Connection, sync_fd: int | None) -> tuple[int, float]:

@@ -592,10 +592,12 @@ def _hold_snapshot(db: Database) -> sqlite3.Connection:
 
 @pytest.fixture
 def small_wal_keep(monkeypatch: pytest.MonkeyPatch) -> int:
-    """A WAL file over 128 KiB is emptied once writes stop or slow to a trickle."""
+    """A WAL file over 128 KiB is emptied once writes stop or slow to a trickle (and, while it grows past that, has
+    1 MiB allocated ahead)."""
     import bot.storage.db as db_module
 
     monkeypatch.setattr(db_module, "WAL_KEEP_BYTES", 128 * 1024)
+    monkeypatch.setattr(db_module, "WAL_AHEAD_BYTES", 1024 * 1024)
     return 128 * 1024
 
 
@@ -676,26 +678,43 @@ async def test_writes_after_a_wal_restart_survive_another_program_opening_the_fi
 
 
 @pytest.fixture
-def small_wal_allocation(monkeypatch: pytest.MonkeyPatch) -> int:
-    """Once the WAL file passes 64 KiB, each round allocates its space 1 MiB past its end."""
+def small_wal_allocation(db: Database, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Once the WAL file is past 64 KiB (the keep size, here), a round in which it grew allocates 1 MiB past its
+    end. The test runs each round itself: the background loop is stopped."""
     import bot.storage.db as db_module
 
-    monkeypatch.setattr(db_module, "WAL_ALLOCATE_FROM_BYTES", 64 * 1024)
+    monkeypatch.setattr(db_module, "WAL_KEEP_BYTES", 64 * 1024)
     monkeypatch.setattr(db_module, "WAL_AHEAD_BYTES", 1024 * 1024)
+    assert db._checkpoint_task is not None
+    db._checkpoint_task.cancel()
     return 1024 * 1024
 
 
 needs_fallocate = pytest.mark.skipif(not hasattr(os, "posix_fallocate"), reason="no posix_fallocate here (macOS)")
 
 
+def _record_allocations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Record where each allocation starts and how long it is; the allocation still happens."""
+    real = os.posix_fallocate
+    calls: list[tuple[int, int]] = []
+
+    def recording(fd: int, offset: int, length: int) -> None:
+        calls.append((offset, length))
+        real(fd, offset, length)
+
+    monkeypatch.setattr(os, "posix_fallocate", recording)
+    return calls
+
+
 @needs_fallocate
 async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
-    core: Core, small_wal_allocation: int, caplog: pytest.LogCaptureFixture
+    core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Under a stream of writes the WAL file keeps growing; once past the threshold, a round allocates space past
-    its end, between two transactions, so the writer writes inside the file instead of making it longer, and
-    nothing written is lost."""
+    """Under a stream of writes the WAL file keeps growing; past the keep size, a round allocates space past its
+    end, between two transactions, so the writer writes inside the file instead of making it longer, and nothing
+    written is lost."""
     caplog.set_level(logging.INFO, logger="bot.storage.db")
+    calls = _record_allocations(monkeypatch)
     db = core.db
     wal = db.path.with_name(db.path.name + "-wal")
     other = _hold_snapshot(db)  # as under a stream of writes: the WAL cannot start afresh, so it grows
@@ -703,20 +722,19 @@ async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
     async with db.transaction() as conn:
         checkpoint = asyncio.ensure_future(db.checkpoint())
         await asyncio.sleep(0.2)
-        assert "allocated ahead" not in caplog.text  # it waits for the transaction to end
+        assert not calls  # it waits for the transaction to end
         await conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (200, 0)")
     await checkpoint
-    grown = _wal_bytes(db) - small_wal_allocation
+    ahead = _wal_bytes(db)
+    grown = ahead - small_wal_allocation
     assert grown > 64 * 1024
-    ahead = grown + small_wal_allocation
-    assert _wal_bytes(db) == ahead
+    assert calls == [(grown, small_wal_allocation)]  # past the end only: no frame already written is touched
     assert wal.stat().st_blocks * 512 >= ahead  # really allocated on disk, not a file with a hole in it
     assert re.search(r"wal space allocated ahead from_mb=0 to_mb=1 paused_ms=[\d.]+", caplog.text)
     await _grow_wal(db, range(201, 261))  # about 60 KiB more frames, inside the allocated space
     assert _wal_bytes(db) == ahead
-    caplog.clear()
     await db.checkpoint()  # the file has not grown since: nothing more to allocate
-    assert "allocated ahead" not in caplog.text
+    assert len(calls) == 1
     other.execute("COMMIT")
     other.close()
     assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 260
@@ -724,7 +742,7 @@ async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
 
 @needs_fallocate
 async def test_after_a_burst_is_over_the_next_one_gets_space_ahead_at_its_first_round(
-    core: Core, small_wal_allocation: int, small_wal_keep: int, monkeypatch: pytest.MonkeyPatch
+    core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Once a burst is over its WAL file is emptied, space allocated ahead included; the next burst is then
     measured from the empty file and gets its space at the first round, like the first burst did."""
@@ -747,12 +765,38 @@ async def test_after_a_burst_is_over_the_next_one_gets_space_ahead_at_its_first_
     assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (400,)
 
 
+@needs_fallocate
+async def test_a_nearly_full_disk_gets_no_space_ahead_until_it_has_room_again(
+    core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The space ahead is never what fills a disk: with less free than the margin asked for, the round leaves
+    the file as it is, quietly, and a later round allocates once there is room."""
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "WAL_AHEAD_FREE_BYTES", 1 << 62)  # more than any disk has free
+    db = core.db
+    other = _hold_snapshot(db)
+    await _grow_wal(db, range(1, 201))
+    grown = _wal_bytes(db)
+    await db.checkpoint()
+    assert _wal_bytes(db) == grown
+    monkeypatch.setattr(db_module, "WAL_AHEAD_FREE_BYTES", 0)
+    await _grow_wal(db, range(201, 301))
+    grown = _wal_bytes(db)
+    await db.checkpoint()
+    assert _wal_bytes(db) == grown + small_wal_allocation
+    other.execute("COMMIT")
+    other.close()
+    assert "WARNING" not in caplog.text
+    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (300,)
+
+
 # Run in another process: write with the WAL's space allocated ahead, then die without closing, as a killed bot would.
 KILLED_AFTER_WRITING = """
 import asyncio, os, sqlite3, sys
 from pathlib import Path
 import bot.storage.db as db_module
-db_module.WAL_ALLOCATE_FROM_BYTES = 64 * 1024
+db_module.WAL_KEEP_BYTES = 64 * 1024
 db_module.WAL_AHEAD_BYTES = 1024 * 1024
 
 async def run():
@@ -788,22 +832,26 @@ async def test_writes_after_the_wal_space_was_allocated_survive_the_bot_being_ki
 
 
 @needs_fallocate
-@pytest.mark.usefixtures("small_wal_allocation")
-async def test_a_disk_that_refuses_the_allocation_is_logged_once_and_writes_carry_on(
-    core: Core, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+async def test_a_disk_that_runs_out_mid_allocation_gets_the_space_back_and_writes_carry_on(
+    core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A full disk (or a filesystem that will not allocate) costs the bot the head start, never a write."""
+    """A disk that fills up during the allocation keeps what it had allocated by then (ext4 does): the bot gives
+    that back, logs it once, stops allocating ahead, and loses no write."""
+    real = os.posix_fallocate
     calls: list[int] = []
 
-    def full(fd: int, offset: int, length: int) -> None:
+    def runs_out(fd: int, offset: int, length: int) -> None:
         calls.append(length)
+        real(fd, offset, length // 2)
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(os, "posix_fallocate", full)
+    monkeypatch.setattr(os, "posix_fallocate", runs_out)
     db = core.db
     other = _hold_snapshot(db)
     await _grow_wal(db, range(1, 201))
+    grown = _wal_bytes(db)
     await db.checkpoint()
+    assert _wal_bytes(db) == grown  # the half that was allocated is given back
     await _grow_wal(db, range(201, 401))
     await db.checkpoint()
     other.execute("COMMIT")
@@ -812,6 +860,31 @@ async def test_a_disk_that_refuses_the_allocation_is_logged_once_and_writes_carr
     assert caplog.text.count("allocating the WAL's disk space ahead failed; not trying again") == 1
     assert "No space left on device" in caplog.text
     assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (400,)
+
+
+@needs_fallocate
+async def test_a_filesystem_that_allocates_slowly_is_given_up_after_one_try(
+    core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where allocating means writing zeros (the C library's fallback), the pause it costs the writer is not
+    worth it: after one slow call the bot says so and stops."""
+    import bot.storage.db as db_module
+
+    monkeypatch.setattr(db_module, "WAL_AHEAD_SLOW_S", 0.0)  # any call counts as slow
+    calls = _record_allocations(monkeypatch)
+    db = core.db
+    other = _hold_snapshot(db)
+    await _grow_wal(db, range(1, 201))
+    await db.checkpoint()
+    await _grow_wal(db, range(201, 1401))  # past the space allocated: the file grows again
+    await db.checkpoint()
+    other.execute("COMMIT")
+    other.close()
+    assert len(calls) == 1
+    assert re.search(
+        r"allocating the WAL's disk space ahead paused writes for \d+ ms .*; not trying again", caplog.text
+    )
+    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (1400,)
 
 
 async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
@@ -834,7 +907,7 @@ async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
     assert grown > small_wal_keep
     now[0] += db_module.QUIET_S - 0.5
     await core.db.checkpoint()
-    assert _wal_bytes(core.db) == grown  # written to half a second ago
+    assert _wal_bytes(core.db) >= grown  # written to half a second ago: kept (with space allocated ahead)
     now[0] += 0.5
     await core.db.checkpoint()
     assert _wal_bytes(core.db) == 0
