@@ -459,9 +459,8 @@ class Database:
         if not (grown and size > WAL_KEEP_BYTES and self._allocating):
             return
         async with self._write_lock:
-            started = time.perf_counter()
             try:
-                size, target = await _on_thread(self._writer, _allocate_past_end, self._wal_path)
+                size, target, took_s = await _on_thread(self._writer, _allocate_past_end, self._wal_path)
             except FileNotFoundError:  # another program removed the WAL meanwhile: nothing to allocate for
                 return
             except sqlite3.OperationalError as exc:  # another program kept the write lock: try at a later round
@@ -471,19 +470,16 @@ class Database:
                 self._allocating = False
                 log.warning("allocating the WAL's disk space ahead failed; not trying again: error=%s", exc)
                 return
-            paused_s = time.perf_counter() - started
         self._wal_bytes_seen = target
         if target == size:  # emptied meanwhile, or the disk is nearly full
             return
-        log.info(
-            "wal space allocated ahead from_mb=%d to_mb=%d paused_ms=%.1f", size >> 20, target >> 20, paused_s * 1000
-        )
-        if paused_s > WAL_AHEAD_SLOW_S:
+        log.info("wal space allocated ahead from_mb=%d to_mb=%d took_ms=%.1f", size >> 20, target >> 20, took_s * 1000)
+        if took_s > WAL_AHEAD_SLOW_S:
             self._allocating = False
             log.warning(
                 "allocating the WAL's disk space ahead paused writes for %.0f ms (this filesystem writes zeros to "
                 "allocate); not trying again",
-                paused_s * 1000,
+                took_s * 1000,
             )
 
     def _quiet(self) -> bool:
@@ -656,10 +652,10 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
+def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int, float]:
     """Allocate WAL_AHEAD_BYTES of disk space past the end of the WAL file, making it that much longer; not if it is
     no longer past WAL_KEEP_BYTES (another program emptied it) or the disk has less than WAL_AHEAD_FREE_BYTES free.
-    Return its size before and after.
+    Return its size before and after, and how long the allocation took in seconds.
 
     It runs inside a write transaction that writes nothing, so no program (this one's writer included) adds to the
     WAL meanwhile: where a filesystem cannot allocate without writing, the C library writes a zero byte into each
@@ -671,13 +667,14 @@ def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int]:
             size = os.fstat(fd).st_size  # SQLite's frames end here or before
             disk = os.fstatvfs(fd)
             if size <= WAL_KEEP_BYTES or disk.f_bavail * disk.f_frsize < WAL_AHEAD_FREE_BYTES:
-                return size, size
+                return size, size, 0.0
+            started = time.perf_counter()
             try:
                 os.posix_fallocate(fd, size, WAL_AHEAD_BYTES)
             except OSError:
                 os.ftruncate(fd, size)  # a failed call can keep what it took (ext4 does): give back those zeros
                 raise
-            return size, size + WAL_AHEAD_BYTES
+            return size, size + WAL_AHEAD_BYTES, time.perf_counter() - started
         finally:
             os.close(fd)
     finally:

@@ -730,7 +730,7 @@ async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
     assert grown > 64 * 1024
     assert calls == [(grown, small_wal_allocation)]  # past the end only: no frame already written is touched
     assert wal.stat().st_blocks * 512 >= ahead  # really allocated on disk, not a file with a hole in it
-    assert re.search(r"wal space allocated ahead from_mb=0 to_mb=1 paused_ms=[\d.]+", caplog.text)
+    assert re.search(r"wal space allocated ahead from_mb=0 to_mb=1 took_ms=[\d.]+", caplog.text)
     await _grow_wal(db, range(201, 261))  # about 60 KiB more frames, inside the allocated space
     assert _wal_bytes(db) == ahead
     await db.checkpoint()  # the file has not grown since: nothing more to allocate
