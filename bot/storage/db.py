@@ -58,12 +58,13 @@ CATCH_UP_SYNC_S = 0.02
 # WAL_AHEAD_BYTES past its end in one call: the writer then writes inside the file, where the block map is already
 # settled. Only a file already past WAL_KEEP_BYTES gets more space, so the rule for emptying the file decides as it
 # would without it, and the space goes back with the rest of the file once the burst is over. Not while the disk
-# has less than WAL_AHEAD_FREE_BYTES free; and a filesystem that writes zeros to allocate (ext2, NFS: the C
-# library's fallback; 0.8 s for 128 MB on an ext2 file here) is given up on after one call slower than
-# WAL_AHEAD_SLOW_S.
+# has less than WAL_AHEAD_FREE_BYTES free. Where the filesystem cannot allocate without writing (ext2, NFS), the C
+# library writes zeros instead, with writes paused (0.8 s for 128 MB on an ext2 file here): after one such
+# call, seen as data where real allocation leaves none, or one slower than WAL_AHEAD_SLOW_S, the bot stops trying.
+# On ext4 a call took 0.1 to 0.8 ms, and 53 ms once, while the disk was busy.
 WAL_AHEAD_BYTES = 128 * 1024 * 1024
 WAL_AHEAD_FREE_BYTES = 4 * WAL_AHEAD_BYTES
-WAL_AHEAD_SLOW_S = 0.1
+WAL_AHEAD_SLOW_S = 1.0
 MAX_BATCH = 256
 # The writer's thread runs queued batches back to back, up to this many before it lets other writes (a post being
 # sent, a setting) take their turn at the write lock.
@@ -460,7 +461,7 @@ class Database:
             return
         async with self._write_lock:
             try:
-                size, target, took_s = await _on_thread(self._writer, _allocate_past_end, self._wal_path)
+                size, target, took_s, wrote = await _on_thread(self._writer, _allocate_past_end, self._wal_path)
             except FileNotFoundError:  # another program removed the WAL meanwhile: nothing to allocate for
                 return
             except sqlite3.OperationalError as exc:  # another program kept the write lock: try at a later round
@@ -474,7 +475,7 @@ class Database:
         if target == size:  # emptied meanwhile, or the disk is nearly full
             return
         log.info("wal space allocated ahead from_mb=%d to_mb=%d took_ms=%.1f", size >> 20, target >> 20, took_s * 1000)
-        if took_s > WAL_AHEAD_SLOW_S:
+        if wrote or took_s > WAL_AHEAD_SLOW_S:
             self._allocating = False
             log.warning(
                 "allocating the WAL's disk space ahead paused writes for %.0f ms (this filesystem writes zeros to "
@@ -652,10 +653,10 @@ def _file_size(path: Path) -> int:
         return 0
 
 
-def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int, float]:
+def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int, float, bool]:
     """Allocate WAL_AHEAD_BYTES of disk space past the end of the WAL file, making it that much longer; not if it is
     no longer past WAL_KEEP_BYTES (another program emptied it) or the disk has less than WAL_AHEAD_FREE_BYTES free.
-    Return its size before and after, and how long the allocation took in seconds.
+    Return its size before and after, how long the allocation took in seconds, and whether it wrote zeros to do it.
 
     It runs inside a write transaction that writes nothing, so no program (this one's writer included) adds to the
     WAL meanwhile: where a filesystem cannot allocate without writing, the C library writes a zero byte into each
@@ -667,18 +668,32 @@ def _allocate_past_end(conn: sqlite3.Connection, wal: Path) -> tuple[int, int, f
             size = os.fstat(fd).st_size  # SQLite's frames end here or before
             disk = os.fstatvfs(fd)
             if size <= WAL_KEEP_BYTES or disk.f_bavail * disk.f_frsize < WAL_AHEAD_FREE_BYTES:
-                return size, size, 0.0
+                return size, size, 0.0, False
             started = time.perf_counter()
             try:
                 os.posix_fallocate(fd, size, WAL_AHEAD_BYTES)
             except OSError:
                 os.ftruncate(fd, size)  # a failed call can keep what it took (ext4 does): give back those zeros
                 raise
-            return size, size + WAL_AHEAD_BYTES, time.perf_counter() - started
+            took_s = time.perf_counter() - started
+            return size, size + WAL_AHEAD_BYTES, took_s, _has_data_from(fd, size)
         finally:
             os.close(fd)
     finally:
         conn.execute("ROLLBACK")
+
+
+def _has_data_from(fd: int, offset: int) -> bool:
+    """Whether the file holds data in a block wholly past offset. Space allocated without writing reads as zeros but
+    counts as a hole (ext4, xfs, tmpfs); the C library's fallback writes real zero bytes into each block."""
+    if not hasattr(os, "SEEK_DATA"):
+        return False
+    block = os.fstat(fd).st_blksize
+    try:
+        os.lseek(fd, -(-offset // block) * block, os.SEEK_DATA)  # the block holding offset has frames in it
+    except OSError:  # none
+        return False
+    return True
 
 
 def _catch_up(conn: sqlite3.Connection, sync_fd: int | None) -> tuple[int, float]:

@@ -887,6 +887,37 @@ async def test_a_filesystem_that_allocates_slowly_is_given_up_after_one_try(
     assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (1400,)
 
 
+@needs_fallocate
+async def test_a_filesystem_that_writes_zeros_to_allocate_is_given_up_after_one_try(
+    core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Where the filesystem cannot allocate without writing, the C library writes a zero byte into each block
+    instead (imitated here), with the bot's writes paused: once that is seen, the bot says so and stops, and the
+    frames before the old end are untouched."""
+    calls: list[int] = []
+
+    def writes_zeros(fd: int, offset: int, length: int) -> None:
+        calls.append(length)
+        for block in range(offset, offset + length, 4096):
+            os.pwrite(fd, b"\0", block)
+        os.pwrite(fd, b"\0", offset + length - 1)
+
+    monkeypatch.setattr(os, "posix_fallocate", writes_zeros)
+    db = core.db
+    other = _hold_snapshot(db)
+    await _grow_wal(db, range(1, 201))
+    grown = _wal_bytes(db)
+    await db.checkpoint()
+    assert _wal_bytes(db) == grown + small_wal_allocation
+    await _grow_wal(db, range(201, 1401))  # past the space allocated: the file grows again
+    await db.checkpoint()
+    other.execute("COMMIT")
+    other.close()
+    assert len(calls) == 1
+    assert caplog.text.count("(this filesystem writes zeros to allocate); not trying again") == 1
+    assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 1400
+
+
 async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
     core: Core, small_wal_keep: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
