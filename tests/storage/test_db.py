@@ -706,6 +706,23 @@ def _record_allocations(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]
     return calls
 
 
+async def _grow_over_two_rounds(db: Database, rows: int) -> tuple[int, int]:
+    """Grow the WAL (a reader keeps it from starting afresh) by 200 rows and run a round, then grow it to rows
+    and run another. Return the WAL file's size before and after the first round."""
+    other = _hold_snapshot(db)
+    try:
+        await _grow_wal(db, range(1, 201))
+        grown = _wal_bytes(db)
+        await db.checkpoint()
+        after = _wal_bytes(db)
+        await _grow_wal(db, range(201, rows + 1))
+        await db.checkpoint()
+    finally:
+        other.execute("COMMIT")
+        other.close()
+    return grown, after
+
+
 @needs_fallocate
 async def test_a_growing_wal_has_its_disk_space_allocated_ahead_of_the_writer(
     core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
@@ -846,45 +863,31 @@ async def test_a_disk_that_runs_out_mid_allocation_gets_the_space_back_and_write
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "posix_fallocate", runs_out)
-    db = core.db
-    other = _hold_snapshot(db)
-    await _grow_wal(db, range(1, 201))
-    grown = _wal_bytes(db)
-    await db.checkpoint()
-    assert _wal_bytes(db) == grown  # the half that was allocated is given back
-    await _grow_wal(db, range(201, 401))
-    await db.checkpoint()
-    other.execute("COMMIT")
-    other.close()
-    assert len(calls) == 1  # not tried again at every round
+    grown, after = await _grow_over_two_rounds(core.db, 400)
+    assert after == grown  # the half that was allocated is given back
+    assert len(calls) == 1  # not tried again at the second round
     assert caplog.text.count("allocating the WAL's disk space ahead failed; not trying again") == 1
     assert "No space left on device" in caplog.text
-    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (400,)
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (400,)
 
 
 @needs_fallocate
 async def test_a_filesystem_that_allocates_slowly_is_given_up_after_one_try(
     core: Core, small_wal_allocation: int, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Where allocating means writing zeros (the C library's fallback), the pause it costs the writer is not
-    worth it: after one slow call the bot says so and stops."""
+    """Whatever makes it slow, an allocation that holds writes up for longer than the limit (here, any) is not
+    worth it: after one such call the bot says so and stops."""
     import bot.storage.db as db_module
 
     monkeypatch.setattr(db_module, "WAL_AHEAD_SLOW_S", 0.0)  # any call counts as slow
     calls = _record_allocations(monkeypatch)
-    db = core.db
-    other = _hold_snapshot(db)
-    await _grow_wal(db, range(1, 201))
-    await db.checkpoint()
-    await _grow_wal(db, range(201, 1401))  # past the space allocated: the file grows again
-    await db.checkpoint()
-    other.execute("COMMIT")
-    other.close()
+    grown, after = await _grow_over_two_rounds(core.db, 1400)  # the second round is past the space allocated
+    assert after == grown + small_wal_allocation
     assert len(calls) == 1
     assert re.search(
         r"allocating the WAL's disk space ahead paused writes for \d+ ms .*; not trying again", caplog.text
     )
-    assert await db.fetch_one("SELECT COUNT(*) FROM guilds") == (1400,)
+    assert await core.db.fetch_one("SELECT COUNT(*) FROM guilds") == (1400,)
 
 
 @needs_fallocate
@@ -903,19 +906,11 @@ async def test_a_filesystem_that_writes_zeros_to_allocate_is_given_up_after_one_
         os.pwrite(fd, b"\0", offset + length - 1)
 
     monkeypatch.setattr(os, "posix_fallocate", writes_zeros)
-    db = core.db
-    other = _hold_snapshot(db)
-    await _grow_wal(db, range(1, 201))
-    grown = _wal_bytes(db)
-    await db.checkpoint()
-    assert _wal_bytes(db) == grown + small_wal_allocation
-    await _grow_wal(db, range(201, 1401))  # past the space allocated: the file grows again
-    await db.checkpoint()
-    other.execute("COMMIT")
-    other.close()
+    grown, after = await _grow_over_two_rounds(core.db, 1400)  # the second round is past the space allocated
+    assert after == grown + small_wal_allocation
     assert len(calls) == 1
     assert caplog.text.count("(this filesystem writes zeros to allocate); not trying again") == 1
-    assert await asyncio.to_thread(_rows_another_program_sees, db.path) == 1400
+    assert await asyncio.to_thread(_rows_another_program_sees, core.db.path) == 1400
 
 
 async def test_once_writes_stop_a_wal_file_grown_past_the_keep_size_is_emptied(
