@@ -477,10 +477,11 @@ class Database:
         log.info("wal space allocated ahead from_mb=%d to_mb=%d took_ms=%.1f", size >> 20, target >> 20, took_s * 1000)
         if wrote or took_s > WAL_AHEAD_SLOW_S:
             self._allocating = False
+            why = "this filesystem writes zeros to allocate" if wrote else f"over {WAL_AHEAD_SLOW_S:.0f} s"
             log.warning(
-                "allocating the WAL's disk space ahead paused writes for %.0f ms (this filesystem writes zeros to "
-                "allocate); not trying again",
+                "allocating the WAL's disk space ahead paused writes for %.0f ms (%s); not trying again",
                 took_s * 1000,
+                why,
             )
 
     def _quiet(self) -> bool:
