@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.storage.db import backup_database
+from bot.storage.db import BEFORE_RESTORE, backup_database
 
 BACKUP_RE = re.compile(r"^revbot-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3$")
+KEEP_BEFORE_RESTORE = 2  # copies of replaced databases kept beside the database; older ones are deleted
+FILE_SUFFIXES = (".sqlite3", ".sqlite", ".db")  # a PATH with one of these names a file, never a folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +58,13 @@ def backup_into(source: Path, folder: Path, keep: int | None, now: datetime | No
             old.unlink()
             removed.append(old)
     return BackupResult(destination, size, tuple(removed))
+
+
+def prune_before_restore(database: Path, keep: int = KEEP_BEFORE_RESTORE) -> list[Path]:
+    """Delete all but the newest keep copies a restore left beside database (NAME.before-restore-TIME)."""
+    prefix = database.name + BEFORE_RESTORE
+    copies = sorted(p for p in database.parent.iterdir() if p.name.startswith(prefix))  # the names sort by time
+    removed = copies[: max(0, len(copies) - keep)]
+    for old in removed:
+        old.unlink()
+    return removed

@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import os
 import sqlite3
 import sys
+import tempfile
+import time
+import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.backups import backup_into
+from bot.backups import FILE_SUFFIXES, backup_into, prune_before_restore
 from bot.course.coverage import coverage
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.course.preview import Preview, preview_items
 from bot.course.schema import stale_schemas, write_schemas
-from bot.settings import Settings
+from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
 
+log = logging.getLogger(__name__)
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for a program stopped with Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a program whose reader went away
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,7 +36,55 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parser.print_help()
         return EXIT_USAGE
-    return int(args.handler(args))
+    try:
+        code = int(args.handler(args))
+        sys.stdout.flush()  # a closed pipe shows here, not as an error while Python exits
+        return code
+    except SettingsInvalid as exc:
+        for problem in exc.problems:
+            print(f"Setting not usable: {problem}.", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:
+        # The reader stopped early (`revbot content coverage | head`): that is not an error worth a message.
+        _discard_stdout()
+        return EXIT_BROKEN_PIPE
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:
+        return _unexpected(exc, argv)
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so that Python's last flush at exit cannot fail again."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _unexpected(exc: Exception, argv: Sequence[str] | None) -> int:
+    """Report a failure nobody foresaw in one line; the traceback goes to the bot's log or to a file."""
+    from bot.logging_setup import RedactingFilter
+
+    redact = RedactingFilter().redact
+    root = logging.getLogger()
+    if any(isinstance(f, RedactingFilter) for h in root.handlers for f in h.filters):
+        # `revbot run` has set up its log (the journal under systemd): the details belong there.
+        log.critical("stopped by an unexpected error", exc_info=exc)
+        return EXIT_FAILED
+    details = "".join(traceback.format_exception(exc))
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    report = Path(tempfile.gettempdir()) / f"revbot-error-{stamp}-{os.getpid()}.log"
+    command = " ".join(sys.argv[1:] if argv is None else argv)
+    where = "nowhere (it could not be written)"
+    with contextlib.suppress(OSError):
+        fd = os.open(report, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the traceback may name private paths
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(redact(f"revbot {command}\n{details}"))
+        where = str(report)
+    summary = redact(f"{type(exc).__name__}: {exc}")[:300]
+    print(f"revbot failed unexpectedly ({summary}). The details are in {where}.", file=sys.stderr)
+    return EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -102,9 +160,16 @@ LOGIN_HELP = (
 
 
 def _run(_args: argparse.Namespace) -> int:
-    settings = Settings()
-    if settings.discord_token is None or not settings.discord_token.get_secret_value().strip():
+    from bot.doctor import Status, check_token
+
+    settings = load_settings(Settings)
+    token = settings.discord_token.get_secret_value() if settings.discord_token is not None else ""
+    if not token.strip():
         print(LOGIN_HELP, file=sys.stderr)
+        return EXIT_USAGE
+    shape = check_token(token)
+    if shape.status is not Status.PASSED:  # Discord would refuse it; restarting cannot help
+        print(f"Not started: {shape.detail}.", file=sys.stderr)
         return EXIT_USAGE
     from bot.runner import run_bot  # imported here so content and db commands start fast
 
@@ -116,7 +181,7 @@ def _content_path(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[object, int]:
-    path = args.path or Settings().content_dir
+    path = args.path or load_settings(Settings).content_dir
     try:
         return load_catalog(path), EXIT_OK
     except ContentInvalid as exc:
@@ -164,7 +229,11 @@ def _preview(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     items = preview_items(catalog, args.element, args.kind, args.shuffle)
     read: Callable[[], str] = _read_line
-    Preview(catalog, read, sys.stdout).run(items)
+    try:
+        Preview(catalog, read, sys.stdout).run(items)
+    except KeyboardInterrupt:
+        print("\nPreview stopped.", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return EXIT_OK
 
 
@@ -188,7 +257,7 @@ def _review(args: argparse.Namespace) -> int:
 
 
 def _db_migrate(_args: argparse.Namespace) -> int:
-    path = Settings().database_file
+    path = load_settings(Settings).database_file
     try:
         applied = migrate_file(path, say=lambda _level, text: print(text))
     except (DatabaseError, sqlite3.Error, OSError) as exc:
@@ -204,12 +273,15 @@ def _db_migrate(_args: argparse.Namespace) -> int:
 
 
 def _db_backup(args: argparse.Namespace) -> int:
-    source = Settings().database_file
+    source = load_settings(Settings).database_file
     if not source.is_file():
         print(f"No database at {source} to back up.", file=sys.stderr)
         return EXIT_FAILED
     if args.keep is not None and args.keep < 1:
         print("--keep must be at least 1.", file=sys.stderr)
+        return EXIT_USAGE
+    if args.keep is not None and (args.path.suffix in FILE_SUFFIXES or args.path.is_file()):
+        print(f"--keep needs a folder for the dated copies, and {args.path} is a file name.", file=sys.stderr)
         return EXIT_USAGE
     try:
         if args.keep is not None or args.path.is_dir():
@@ -227,13 +299,18 @@ def _db_backup(args: argparse.Namespace) -> int:
 
 
 def _db_restore(args: argparse.Namespace) -> int:
-    target = Settings().database_file
+    target = load_settings(Settings).database_file
     try:
         kept = restore_database(args.path, target)
     except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Not restored: {exc}", file=sys.stderr)
         return EXIT_FAILED
     print(f"Restored {args.path} to {target}" + (f"; the previous database is kept at {kept}" if kept else ""))
+    try:
+        for old in prune_before_restore(target):
+            print(f"Removed an older copy kept by a restore: {old}")
+    except OSError as exc:
+        print(f"Older copies kept by restores were not all removed: {exc}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -252,7 +329,7 @@ def _invite_url(_args: argparse.Namespace) -> int:
     from bot.invite import InviteSettings, NoApplicationId, application_id, invite_url, permission_names
 
     try:
-        url = invite_url(application_id(InviteSettings()))
+        url = invite_url(application_id(load_settings(InviteSettings)))
     except NoApplicationId as exc:
         print(exc, file=sys.stderr)
         return EXIT_FAILED
@@ -262,12 +339,20 @@ def _invite_url(_args: argparse.Namespace) -> int:
 
 
 def _schema(args: argparse.Namespace) -> int:
-    out = args.out or Settings().content_dir / "schema"
+    out = args.out or load_settings(Settings).content_dir / "schema"
+    if out.exists() and not out.is_dir():
+        print(f"{out} is a file: --out takes the folder to write the schemas into.", file=sys.stderr)
+        return EXIT_USAGE
     if args.check:
         stale = stale_schemas(out)
         for name in stale:
             print(f"{out / name} is out of date: run `revbot content schema`")
         return EXIT_FAILED if stale else EXIT_OK
-    for path in write_schemas(out):
+    try:
+        written = write_schemas(out)
+    except OSError as exc:
+        print(f"Cannot write the schemas to {out}: {exc.strerror or exc}.", file=sys.stderr)
+        return EXIT_FAILED
+    for path in written:
         print(f"wrote {path}")
     return EXIT_OK

@@ -16,12 +16,10 @@ from importlib import metadata
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import ValidationError
-
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.invite import application_id_from_token
 from bot.logging_setup import LEVELS, level_number
-from bot.settings import Settings
+from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.db import DatabaseError, check_database, latest_version
 
 log = logging.getLogger(__name__)
@@ -47,18 +45,21 @@ class CheckResult:
     more: tuple[str, ...] = ()
 
 
+def _settings() -> Settings:
+    return load_settings(Settings)
+
+
 async def diagnose(
-    load_settings: Callable[[], Settings] = Settings,
+    load: Callable[[], Settings] = _settings,
     *,
     online: bool = True,
     timeout: float = LOGIN_TIMEOUT_S,  # noqa: ASYNC109 - a bound on the whole login check
 ) -> list[CheckResult]:
     """Run every check in order; later checks are skipped when the settings cannot be loaded."""
     try:
-        settings = load_settings()
-    except ValidationError as exc:
-        problems = tuple(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        failed = CheckResult("settings", Status.FAILED, "the settings cannot be loaded", problems)
+        settings = load()
+    except SettingsInvalid as exc:
+        failed = CheckResult("settings", Status.FAILED, "the settings cannot be loaded", exc.problems)
         skipped = [
             CheckResult(name, Status.SKIPPED, "needs the settings")
             for name in ("token", "database", "content", "timezones", "login")

@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 
+import aiohttp
 import discord
 import yarl
 
@@ -80,4 +81,20 @@ def run_bot(settings: Settings) -> int:
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the intents this bot asked for.")
         return 1
+    except (aiohttp.ClientConnectionError, discord.DiscordServerError) as exc:
+        # One line, then exit 1: systemd starts the bot again after RestartSec, which is the retry.
+        log.error(
+            "Discord at %s is out of reach (%s): check the network, DNS and firewall. Exiting; the service restarts.",
+            settings.discord_api_base_url,
+            _reason(exc),
+        )
+        return 1
     return 0
+
+
+def _reason(exc: Exception) -> str:
+    """Return why a connection failed in a few words, e.g. 'ClientConnectorError: Connect call failed'."""
+    if isinstance(exc, discord.DiscordServerError):
+        return f"Discord answered {exc.status}"
+    cause = getattr(exc, "os_error", None) or exc.__cause__ or exc
+    return f"{type(exc).__name__}: {getattr(cause, 'strerror', None) or cause}"

@@ -2,22 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+ENV_FILE = Path(".env")
+# A Discord id (a snowflake): a positive 64-bit number.
+DiscordId = Annotated[int, Field(gt=0, lt=2**64)]
 
 
 class Settings(BaseSettings):
     """Everything the bot can be told; only DISCORD_TOKEN is needed to run it."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    # An empty value (DEV_GUILD_ID= as left by uncommenting the example file) means "not set". utf-8-sig also
+    # reads a .env that a Windows editor saved with a byte-order mark.
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE, env_file_encoding="utf-8-sig", env_ignore_empty=True, extra="ignore"
+    )
 
     discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
     content_dir: Path = Field(default=Path("content"), description="Folder with the course content.")
     data_dir: Path = Field(default=Path("data"), description="Folder for the database and caches.")
     database_path: Path | None = Field(default=None, description="SQLite file (default: DATA_DIR/revbot.sqlite3).")
-    dev_guild_id: int | None = Field(default=None, description="Sync commands to this server only (instant).")
+    dev_guild_id: DiscordId | None = Field(default=None, description="Sync commands to this server only (instant).")
     discord_api_base_url: str = Field(default="https://discord.com/api/v10", description="Discord's REST API.")
     discord_gateway_url: str = Field(default="wss://gateway.discord.gg", description="Discord's gateway.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
@@ -32,3 +44,52 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+
+class SettingsInvalid(Exception):
+    """The settings cannot be loaded; each problem names the setting and says why, never showing its value."""
+
+    def __init__(self, problems: tuple[str, ...]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+S = TypeVar("S", bound=Settings)
+
+# Why a value was refused, by pydantic's error type; the value itself is never shown (it may be the token).
+_REASONS = {
+    "int_parsing": "is not a whole number",
+    "int_from_float": "is not a whole number",
+    "int_type": "is not a whole number",
+    "greater_than": "must be a positive number",
+    "less_than": "is too large for a Discord id",
+    "bool_parsing": "must be true or false",
+}
+
+
+def load_settings(cls: type[S]) -> S:
+    """Load the settings (Settings or a subclass), or raise SettingsInvalid saying which setting is wrong and why."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise SettingsInvalid(tuple(_problem(error) for error in exc.errors())) from None
+    except UnicodeDecodeError as exc:
+        raise SettingsInvalid((_not_utf8(exc),)) from None
+
+
+def _problem(error: Any) -> str:
+    name = "_".join(str(part) for part in error["loc"]).upper()
+    return f"{name} {_REASONS.get(error['type'], error['msg'].lower())}"
+
+
+def _not_utf8(exc: UnicodeDecodeError) -> str:
+    where = ENV_FILE.resolve()
+    try:
+        start = where.read_bytes()[:64]
+    except OSError:
+        start = b""
+    if start.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in start:
+        kind = "it is UTF-16, as some Windows editors save it"
+    else:
+        kind = f"byte {exc.start + 1} is not UTF-8"
+    return f"{where} is not UTF-8 text ({kind}): save it again as UTF-8"

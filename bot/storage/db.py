@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.storage.lock import DatabaseLock, LockHeld
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -83,6 +85,8 @@ WRITER_CACHE_KIB = 4 * 1024
 # same (measured in benchmarks.answers and benchmarks.leaderboards).
 PAGE_SIZE = 1024
 REPACK_SPACE_FACTOR = 2.2  # a compact copy beside the file, and a journal of the pages it overwrites
+BACKUP_HEADROOM_BYTES = 64 * 1024 * 1024  # free space a backup must leave, so the bot's own writes never run out
+BEFORE_RESTORE = ".before-restore-"  # the database a restore replaced is kept beside it as NAME.before-restore-TIME
 REPACK_WAIT_S = 1.0  # how long a start waits for another program to let go of the file before it leaves the layout
 
 
@@ -186,7 +190,9 @@ def check_database(path: Path) -> int:
 
 def backup_database(source: Path, destination: Path) -> int:
     """Copy a live database with SQLite's online backup API; return the destination's size in bytes."""
+    _refuse_same_file(source, destination, "back it up to another file")
     destination.parent.mkdir(parents=True, exist_ok=True)
+    _check_room(source, destination.parent)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
@@ -211,16 +217,56 @@ def backup_database(source: Path, destination: Path) -> int:
     return destination.stat().st_size
 
 
+def _refuse_same_file(database: Path, other: Path, advice: str) -> None:
+    """Raise DatabaseError if other is the database file or one of SQLite's files beside it."""
+    own = [database.with_name(database.name + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
+    for path in own:
+        same = other.exists() and path.exists() and other.samefile(path)
+        if same or other.resolve() == path.resolve():
+            raise DatabaseError(f"{other} is the database itself: {advice}")
+
+
+def _check_room(source: Path, folder: Path) -> None:
+    """Raise DatabaseError unless folder's disk has room for a copy of source and BACKUP_HEADROOM_BYTES more."""
+    needed = sum(p.stat().st_size for p in (source, source.with_name(source.name + "-wal")) if p.exists())
+    free = shutil.disk_usage(folder).free
+    if free < needed + BACKUP_HEADROOM_BYTES:
+        raise DatabaseError(
+            f"not enough free space in {folder}: a copy needs about {needed / 1e6:,.1f} MB, {free / 1e6:,.1f} MB is "
+            f"free, and {BACKUP_HEADROOM_BYTES / 1e6:,.0f} MB must stay free for the bot. Delete old backups or "
+            "choose another disk"
+        )
+
+
 def restore_database(backup: Path, target: Path) -> Path | None:
-    """Replace target with a checked backup; return where the previous database was kept, if any."""
+    """Replace target with a checked backup; return where the previous database was kept, if any.
+
+    Refused (DatabaseError) while a bot has target open: it would go on writing into the replaced file.
+    """
+    _refuse_same_file(target, backup, "choose a backup to restore")
     check_database(backup)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        lock = DatabaseLock.take(target, exclusive=True)
+    except LockHeld:
+        raise DatabaseError(
+            f"the bot is running and using {target}: stop it first (sudo systemctl stop revbot), restore, "
+            "then start it again"
+        ) from None
+    try:
+        return _restore_into(backup, target)
+    finally:
+        lock.release()
+
+
+def _restore_into(backup: Path, target: Path) -> Path | None:
     scratch = target.with_name(target.name + ".restoring")
     scratch.unlink(missing_ok=True)  # left by an interrupted restore
     kept = None
     page_size = PAGE_SIZE
     if target.exists():
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-        kept = target.with_name(f"{target.name}.before-restore-{stamp}")
+        kept = target.with_name(f"{target.name}{BEFORE_RESTORE}{stamp}")
         backup_database(target, kept)
         page_size = _page_size(target)
     with _in_page_size(backup, page_size, scratch) as source:
@@ -236,6 +282,15 @@ def restore_database(backup: Path, target: Path) -> Path | None:
         finally:
             src.close()
     return kept
+
+
+def _lock_for_use(path: Path) -> DatabaseLock:
+    """Take the shared lock a running bot holds on its database (DatabaseError during a restore)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return DatabaseLock.take(path, exclusive=False)
+    except LockHeld:
+        raise DatabaseError(f"{path} is being restored: start the bot again when the restore has finished") from None
 
 
 def _page_size(path: Path) -> int:
@@ -372,10 +427,22 @@ class Database:
         self._sync_fd: int | None = None
         self._wal_bytes_seen = 0  # the WAL file's size at the last round, allocation ahead included
         self._allocating = hasattr(os, "posix_fallocate")  # Linux and most Unixes; not macOS
+        self._lock: DatabaseLock | None = None  # shared: a restore waits until no bot has the file open
 
     @classmethod
     async def open(cls, path: Path) -> Database:
-        """Open (creating if needed) and migrate the database at path."""
+        """Open (creating if needed) and migrate the database at path; hold its lock until close."""
+        lock = await asyncio.to_thread(_lock_for_use, path)
+        try:
+            db = await cls._open(path)
+        except BaseException:
+            lock.release()
+            raise
+        db._lock = lock
+        return db
+
+    @classmethod
+    async def _open(cls, path: Path) -> Database:
         await asyncio.to_thread(migrate_file, path)
         connections = []
         for _ in range(3):
@@ -418,6 +485,9 @@ class Database:
             await conn.close()
         if self._sync_fd is not None:
             os.close(self._sync_fd)  # only now: see __init__
+            self._sync_fd = None  # a second close must not close a descriptor that number now names
+        if self._lock is not None:
+            self._lock.release()
             self._sync_fd = None
 
     async def _checkpoint_loop(self) -> None:

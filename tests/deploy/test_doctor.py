@@ -170,7 +170,7 @@ def test_cli_reports_settings_that_cannot_load(cli_env: pytest.MonkeyPatch, caps
     cli_env.setenv("LOG_LEVEL", "INFO")
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
-    assert "FAIL  settings" in out and "DEV_GUILD_ID:" in out and "my server" not in out
+    assert "FAIL  settings" in out and "DEV_GUILD_ID is not a whole number" in out and "my server" not in out
     assert out.count("SKIP") == 5
 
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.fakediscord.server import FakeDiscord
+from tests.helpers import bot_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +41,7 @@ async def test_without_a_token_it_explains_and_exits_2(tmp_path: Path) -> None:
 
 async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     """The bot logs in with defaults for everything else, never logs its token, and exits 0 on SIGTERM."""
-    token = "M" + "A" * 25 + ".abcdef." + "z" * 30  # shaped like a real token, built at run time
+    token = bot_token(fake_discord.world.application_id)
     fake_discord.world.token = token
     env = _env(
         tmp_path,

@@ -21,6 +21,7 @@ import pytest
 from bot.cli import main
 from bot.domain.entities import NewPost, PostKind
 from bot.domain.scoring import Origin
+from bot.storage.answers import AnswerRepository
 from bot.storage.db import (
     PAGE_SIZE,
     Database,
@@ -32,6 +33,7 @@ from bot.storage.db import (
     migrate_file,
     migrations,
 )
+from bot.storage.lock import DatabaseLock
 from tests.conftest import Core
 from tests.helpers import make_post
 
@@ -112,7 +114,7 @@ async def test_a_post_closes_once(core: Core) -> None:
 async def test_backup_while_open_and_restore(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
 ) -> None:
-    """A backup taken while the bot has the database open restores every answer."""
+    """A backup taken while the bot has the database open restores every answer once the bot has stopped."""
     monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
     post = await make_post(core, correct=0)
     for user in range(5):
@@ -122,10 +124,51 @@ async def test_backup_while_open_and_restore(
     assert check_database(backup) == latest_version()
     async with core.db.transaction() as tx:
         await tx.execute("DELETE FROM answers")
+    await core.db.close()  # the bot stops
     assert main(["db", "restore", str(backup)]) == 0
     out = capsys.readouterr().out
     assert "the previous database is kept at" in out
-    assert len(await core.answers.for_post(post.post_id)) == 5
+    assert await _answers_after_start(core.db.path, post.post_id) == 5
+
+
+async def test_restore_is_refused_while_the_bot_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
+) -> None:
+    """While the bot has the database open, restore changes nothing and says to stop the bot first."""
+    monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
+    post = await make_post(core, correct=0)
+    await core.answer_service.record_answer(post.post_id, 1, "Sam", 0)
+    backup = tmp_path / "copy.sqlite3"
+    assert main(["db", "backup", str(backup)]) == 0
+    await core.answer_service.record_answer(post.post_id, 2, "Ali", 0)
+    assert main(["db", "restore", str(backup)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Not restored: the bot is running and using") and "sudo systemctl stop revbot" in err
+    assert len(await core.answers.for_post(post.post_id)) == 2
+    assert [name for name in _beside(core.db.path) if ".before-restore-" in name] == []
+
+
+async def test_a_bot_starting_during_a_restore_stops_with_a_reason(tmp_path: Path) -> None:
+    """The lock a restore holds keeps a bot from opening the database it is replacing."""
+    path = tmp_path / "revbot.sqlite3"
+    migrate_file(path)
+    restoring = DatabaseLock.take(path, exclusive=True)
+    try:
+        with pytest.raises(DatabaseError, match="is being restored"):
+            await Database.open(path)
+    finally:
+        restoring.release()
+    db = await Database.open(path)
+    await db.close()
+
+
+async def _answers_after_start(path: Path, post_id: int) -> int:
+    """Open the database as a starting bot would and count a post's answers."""
+    db = await Database.open(path)
+    try:
+        return len(await AnswerRepository(db).for_post(post_id))
+    finally:
+        await db.close()
 
 
 def test_backup_finishes_while_the_bot_keeps_writing(tmp_path: Path) -> None:
@@ -434,15 +477,14 @@ def _beside(path: Path) -> list[str]:
     return sorted(p.name for p in path.parent.iterdir())
 
 
-async def test_restoring_a_backup_with_older_pages_into_the_open_database(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, core: Core
-) -> None:
-    """A backup taken before the page size changed restores into today's database, even while it is open."""
+async def test_restoring_a_backup_with_older_pages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, core: Core) -> None:
+    """A backup taken before the page size changed restores into today's database."""
     backup = tmp_path / "old-backup.sqlite3"
     _old_database(backup, answers=7)
     monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
+    await core.db.close()  # the bot stops
     assert main(["db", "restore", str(backup)]) == 0
-    assert len(await core.answers.for_post(1)) == 7
+    assert await _answers_after_start(core.db.path, 1) == 7
     assert _layout(core.db.path)[0] == PAGE_SIZE
     assert [name for name in _beside(core.db.path) if name.endswith(".restoring")] == []
 
