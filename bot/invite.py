@@ -8,7 +8,7 @@ import binascii
 import discord
 from pydantic import Field
 
-from bot.settings import Settings
+from bot.settings import DiscordId, Settings
 
 SCOPES = ("bot", "applications.commands")
 # What the README asks for: see the channels, post, show embeds, and read a channel's recent messages.
@@ -20,7 +20,7 @@ REQUIRED_PERMISSIONS = discord.Permissions(
 class InviteSettings(Settings):
     """The bot's settings plus the application id, which only the invite link needs."""
 
-    discord_application_id: int | None = Field(
+    discord_application_id: DiscordId | None = Field(
         default=None, description="The application id (default: read from the token's first part)."
     )
 
