@@ -131,15 +131,6 @@ def test_a_utf16_env_file_is_explained_by_every_command(tmp_path: Path) -> None:
         assert result.stderr == f"Setting not usable: {advice} as UTF-8.\n"
 
 
-def test_a_utf8_env_file_with_a_byte_order_mark_is_read(
-    tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """A .env from an editor that writes a byte-order mark still gives its first setting."""
-    (tmp_path / ".env").write_bytes(b"\xef\xbb\xbfDISCORD_APPLICATION_ID=987654321098765432\n")
-    assert main(["invite-url"]) == 0
-    assert "client_id=987654321098765432" in capsys.readouterr().out
-
-
 # --- output cut short, Ctrl-C ---------------------------------------------------------------------------------------
 
 
