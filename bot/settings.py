@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     """Everything the bot can be told; only DISCORD_TOKEN is needed to run it."""
 
     # An empty value (DEV_GUILD_ID= as left by uncommenting the example file) means "not set".
-    model_config = SettingsConfigDict(env_file=ENV_FILE, env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=ENV_FILE, env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
 
     discord_token: SecretStr | None = Field(default=None, description="The bot's token from the Developer Portal.")
     content_dir: Path = Field(default=Path("content"), description="Folder with the course content.")
