@@ -26,6 +26,13 @@ log = logging.getLogger(__name__)
 TOP = 5
 HARDEST = 3
 CSV_HEADER = ("question", "question_id", "learner", "learner_id", "answer", "correct", "seconds", "points")
+# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV Injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(text: str) -> str:
+    """Return text so that a spreadsheet shows it as written: a leading ' stops it being read as a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 class QuizAlreadyLive(Exception):
@@ -255,7 +262,7 @@ class ClassQuizService:
             for s in learners:
                 a = by_key.get((post.post_id, s.user_id))
                 if a is None:
-                    writer.writerow((number, post.item_id, s.name, s.user_id, "", "no", "", 0))
+                    writer.writerow((number, post.item_id, spreadsheet_text(s.name), s.user_id, "", "no", "", 0))
                     continue
                 right += a.correct
                 seconds = f"{a.elapsed_ms / 1000:.1f}" if a.elapsed_ms is not None else ""
@@ -263,7 +270,7 @@ class ClassQuizService:
                     (
                         number,
                         post.item_id,
-                        s.name,
+                        spreadsheet_text(s.name),
                         s.user_id,
                         LETTERS[a.choice],
                         "yes" if a.correct else "no",

@@ -243,3 +243,19 @@ async def test_class_commands_are_synced_with_their_ranges(fake_discord: FakeDis
     assert (options["seconds"]["min_value"], options["seconds"]["max_value"]) == (10, 120)
     assert [c["value"] for c in options["mode"]["choices"]] == ["timed", "paced"]
     assert subs["results"]["options"][0]["autocomplete"] is True
+
+
+async def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv(
+    fake_discord: FakeDiscord, run_bot: BotRunner
+) -> None:
+    """A display name starting with =, +, - or @ reaches the CSV with a leading ' so spreadsheets show it as text."""
+    fake = fake_discord
+    fake.guild.add_member("mallory", nick='=HYPERLINK("https://example.com","Click")')
+    async with run_bot() as bot:
+        quiz = await _start(fake, bot)
+        await _fire(fake, bot, next_job_id(quiz.quiz_id))
+        message, post_id, right = await _question(fake, bot, 1)
+        await _click(fake, message, post_id, right, "mallory")
+        reply = await fake.wait_for_followup(await _slash(fake, "class stop"))
+        rows = _csv(reply.files[f"class-quiz-{quiz.quiz_id}.csv"])
+    assert [r["learner"] for r in rows] == ['\'=HYPERLINK("https://example.com","Click")']
