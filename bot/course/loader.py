@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import importlib.util
 import logging
 import re
 from collections.abc import Iterator
@@ -12,8 +15,6 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from bot.course import catalog as _catalog_module
-from bot.course import models as _models_module
 from bot.course.catalog import Catalog, CompiledCacheError, Content, Course, compile_catalog, load_compiled
 from bot.course.models import Challenge, CourseFile, Element, Question
 from bot.course.yamlsource import ContentError, Document, read_document
@@ -102,13 +103,60 @@ def _read_sources(root: Path) -> list[_Source]:
 
 def _fingerprint(root: Path, sources: list[_Source]) -> str:
     digest = hashlib.sha256()
-    # The code that validates is part of the key: a change to the rules invalidates the cache.
-    for module in (_models_module, _catalog_module):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    # The code that validates is part of the key: a change to any rule invalidates the cache.
+    digest.update(_code_fingerprint())
     for source in sources:
         digest.update(str(source.path.relative_to(root)).encode() + b"\0")
         digest.update(hashlib.sha256(source.raw).digest())
     return digest.hexdigest()
+
+
+@functools.cache
+def _code_fingerprint() -> bytes:
+    """Hash the source of this module and of every bot module it imports, directly or through others."""
+    digest = hashlib.sha256()
+    for path in code_that_loads():
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def code_that_loads(start: str = __name__) -> list[Path]:
+    """Return the source files of start and of every bot module it imports, found by reading their imports.
+
+    Derived rather than listed, so a rule added in a new module is part of the cache key without anyone
+    remembering to add it. Imports inside functions count too: a key that changes too often costs one rebuild.
+    """
+    found: dict[str, Path] = {}
+    pending = [start]
+    while pending:
+        name = pending.pop()
+        if name in found:
+            continue
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):  # a class or function named in `from x import y`
+            continue
+        if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+            continue
+        found[name] = Path(spec.origin)
+        package = name if spec.submodule_search_locations is not None else name.rpartition(".")[0]
+        pending.extend(_bot_imports(found[name], package))
+    return sorted(found.values())
+
+
+def _bot_imports(path: Path, package: str) -> Iterator[str]:
+    """Yield the names a module imports from the bot package (modules, or names that may be modules)."""
+    for node in ast.walk(ast.parse(path.read_bytes(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = importlib.util.resolve_name("." * node.level + base, package)
+            names = [base, *(f"{base}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        yield from (name for name in names if name == "bot" or name.startswith("bot."))
 
 
 def _write_cache(cache_file: Path, compiled: bytes) -> None:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from bot.course.loader import ContentInvalid, load_catalog
+from bot.course.loader import ContentInvalid, code_that_loads, load_catalog
 from tests.course.conftest import ALPHA
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_warm_load_gives_the_same_content(course_dir: Path, tmp_path: Path) -> None:
@@ -52,3 +58,43 @@ def test_corrupt_cache_is_rebuilt(course_dir: Path, tmp_path: Path, caplog: pyte
     assert catalog.question_count == 4
     assert "content cache unusable" in caplog.text
     assert load_catalog(course_dir, cache).question("alpha.q.first").item.prompt == "Which concept comes first?"
+
+
+def test_a_stricter_loader_rule_applies_to_cached_content(course_dir: Path, tmp_path: Path) -> None:
+    """After an upgrade that tightens a check in the loader, content cached by the old code is checked again."""
+    code = tmp_path / "code"
+    shutil.copytree(ROOT / "bot", code / "bot", ignore=shutil.ignore_patterns("__pycache__"))
+    cache = tmp_path / "cache"
+    load = (
+        "import sys; from pathlib import Path; from bot.course.loader import ContentInvalid, load_catalog\n"
+        f"try: load_catalog(Path({str(course_dir)!r}), Path({str(cache)!r}))\n"
+        "except ContentInvalid as exc: sys.exit(str(exc.errors[0]))\n"
+    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "PYTHONPATH": str(code)}
+        return subprocess.run(
+            [sys.executable, "-c", load], cwd=code, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    assert run().returncode == 0
+    loader = code / "bot" / "course" / "loader.py"
+    rule = 'MENTION_RE = re.compile(r"@(?:everyone|here)\\b|<@[!&]?\\d+>|<#\\d+>")'
+    assert rule in loader.read_text(encoding="utf-8")
+    loader.write_text(  # the new release refuses a word the cached content uses
+        loader.read_text(encoding="utf-8").replace(rule, rule[:-2] + '|concept")'), encoding="utf-8"
+    )
+    stricter = run()
+    assert stricter.returncode == 1 and "mention" in stricter.stderr, stricter.stderr
+
+
+def test_every_module_the_loader_runs_is_in_the_cache_key(course_dir: Path) -> None:
+    """The bot modules imported while content loads are exactly among the files the cache key hashes."""
+    listing = (
+        "import sys; from pathlib import Path; from bot.course.loader import load_catalog\n"
+        f"load_catalog(Path({str(course_dir)!r}))\n"
+        "print('\\n'.join(m.__file__ for n, m in sys.modules.items() if n.startswith('bot.') and m.__file__))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", listing], capture_output=True, text=True, timeout=60, check=True)
+    loaded = {Path(line) for line in result.stdout.splitlines() if not line.endswith("__init__.py")}
+    assert loaded and loaded <= set(code_that_loads())
