@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.invite import application_id_from_token
 from bot.logging_setup import LEVELS, level_number
+from bot.sandbox import read_sandbox
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.db import DatabaseError, check_database, latest_version
 
@@ -54,6 +55,7 @@ async def diagnose(
     *,
     online: bool = True,
     timeout: float = LOGIN_TIMEOUT_S,  # noqa: ASYNC109 - a bound on the whole login check
+    units_root: Path = Path("/"),
 ) -> list[CheckResult]:
     """Run every check in order; later checks are skipped when the settings cannot be loaded."""
     try:
@@ -74,6 +76,9 @@ async def diagnose(
         await asyncio.to_thread(check_content, settings.content_dir),
         check_timezones(),
     ]
+    service = check_service_sandbox(settings, os.environ.get("BACKUP_DIR"), units_root)
+    if service is not None:  # only where the bot is installed as a systemd service
+        results.insert(3, service)
     if not online:
         results.append(CheckResult("login", Status.SKIPPED, "not tried (--offline)"))
     elif token_result.status is not Status.PASSED:
@@ -162,6 +167,23 @@ def check_database_file(path: Path) -> CheckResult:
     return CheckResult(
         "database", Status.PASSED, f"{path}: schema version {version} (current), {size / 1e6:.1f} MB, writable"
     )
+
+
+def check_service_sandbox(settings: Settings, backup_dir: str | None, root: Path = Path("/")) -> CheckResult | None:
+    """Check the folders the services write are writable inside their sandbox; None if not installed."""
+    bot = read_sandbox("revbot.service", root)
+    if bot is None:
+        return None
+    needs = [(bot, settings.database_file.parent), (bot, settings.cache_dir)]
+    backup = read_sandbox("revbot-backup.service", root)
+    if backup is not None and backup_dir:
+        needs.append((backup, Path(backup_dir)))
+    problems = [p for sandbox, path in needs if (p := sandbox.problem(path.resolve())) is not None]
+    if problems:
+        return CheckResult("service", Status.FAILED, problems[0], tuple(problems[1:]))
+    paths = list(dict.fromkeys(path.resolve() for _, path in needs))
+    shown = " ".join(str(p) for p in paths if not any(other in p.parents for other in paths))  # not the sub-folders
+    return CheckResult("service", Status.PASSED, f"the services may write to {shown}")
 
 
 def check_content(content_dir: Path) -> CheckResult:

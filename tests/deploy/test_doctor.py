@@ -11,10 +11,12 @@ import pytest
 
 from bot.cli import main
 from bot.doctor import (
+    CheckResult,
     Status,
     check_content,
     check_database_file,
     check_login,
+    check_service_sandbox,
     check_token,
     diagnose,
     report_lines,
@@ -24,6 +26,7 @@ from bot.storage.db import migrate_file
 from tests.fakediscord.server import FakeDiscord
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
+DEPLOY = CONTENT.parent / "deploy"
 
 
 def _token(user_id: int) -> str:
@@ -179,3 +182,57 @@ def test_cli_reports_an_unknown_log_level(cli_env: pytest.MonkeyPatch, capsys: p
     cli_env.setenv("LOG_LEVEL", "loud")
     assert main(["doctor", "--offline"]) == 1
     assert "LOG_LEVEL='loud' is not one of DEBUG, INFO, WARNING, ERROR" in capsys.readouterr().out
+
+
+@pytest.fixture
+def units_root(tmp_path: Path) -> Path:
+    """A machine with the shipped systemd units installed (as install.sh puts them)."""
+    root = tmp_path / "root"
+    units = root / "etc/systemd/system"
+    units.mkdir(parents=True)
+    for name in ("revbot.service", "revbot-backup.service"):
+        shutil.copy(DEPLOY / name, units / name)
+    return root
+
+
+async def _service_line(units_root: Path, data_dir: str) -> CheckResult:
+    settings = Settings(discord_token=_token(123456789012345678), content_dir=CONTENT, data_dir=Path(data_dir))
+    results = await diagnose(lambda: settings, online=False, units_root=units_root)
+    [service] = [r for r in results if r.name == "service"]
+    return service
+
+
+async def test_a_data_folder_outside_the_sandbox_fails(units_root: Path) -> None:
+    """DATA_DIR=/srv/revbot passes the plain checks but is read-only to the service: doctor says how to allow it."""
+    service = await _service_line(units_root, "/srv/revbot")
+    assert service.status is Status.FAILED
+    assert service.detail.startswith(
+        "/srv/revbot is read-only to revbot.service (ProtectSystem=strict; it may write to /var/lib/revbot): "
+        "run `sudo systemctl edit revbot.service` and add [Service] ReadWritePaths=/srv/revbot"
+    )
+
+
+async def test_a_drop_in_that_allows_the_folder_passes(units_root: Path) -> None:
+    """A drop-in from `systemctl edit` adding the folder to ReadWritePaths= makes the check pass."""
+    drop_in = units_root / "etc/systemd/system/revbot.service.d/override.conf"
+    drop_in.parent.mkdir()
+    drop_in.write_text("[Service]\nReadWritePaths=/srv/revbot\n", encoding="utf-8")
+    service = await _service_line(units_root, "/srv/revbot")
+    assert (service.status, service.detail) == (Status.PASSED, "the services may write to /srv/revbot")
+    assert (await _service_line(units_root, "/var/lib/revbot")).status is Status.PASSED
+
+
+async def test_home_and_temporary_folders_fail(units_root: Path) -> None:
+    """A home folder is hidden from the service and /tmp is its own private one: both fail with the reason."""
+    home = await _service_line(units_root, "/home/tutor/revbot")
+    assert home.status is Status.FAILED and "(ProtectHome=yes)" in home.detail
+    tmp = await _service_line(units_root, "/tmp/revbot")  # noqa: S108 - a path the check reads, never written
+    assert tmp.status is Status.FAILED and "(PrivateTmp=yes)" in tmp.detail
+
+
+def test_a_backup_folder_outside_the_backup_sandbox_fails(units_root: Path) -> None:
+    """BACKUP_DIR outside /var/lib/revbot fails for revbot-backup.service, which writes the copies."""
+    settings = Settings(content_dir=CONTENT, data_dir=Path("/var/lib/revbot"))
+    result = check_service_sandbox(settings, "/srv/backups", units_root)
+    assert result is not None and result.status is Status.FAILED
+    assert result.detail.startswith("/srv/backups is read-only to revbot-backup.service")
