@@ -6,7 +6,8 @@
 # It creates the revbot user and its folders, copies the bot to /opt/revbot/src, installs it with its pinned
 # dependencies into /opt/revbot/venv, installs the systemd units (the bot and a daily backup timer) and a
 # `revbot` command for the admin, then says what to do next. Running it again upgrades in place: the data
-# folder (/var/lib/revbot) and an existing settings file (/etc/revbot/revbot.env) are never changed.
+# folder (/var/lib/revbot) and an existing settings file (/etc/revbot/revbot.env) are never changed, and the
+# database is backed up before the new version starts. Roll back and uninstall: docs/operations.md.
 #
 # Options:
 #   --root DIR   install under DIR instead of / (also: DESTDIR=DIR). Files are written there, and commands
@@ -18,6 +19,8 @@ umask 022
 APP_DIR=/opt/revbot
 DATA_DIR=/var/lib/revbot
 BACKUP_DIR=$DATA_DIR/backups
+UPGRADE_BACKUP_DIR=$BACKUP_DIR/before-upgrade  # copies taken by upgrades; the newest UPGRADE_KEEP are kept
+UPGRADE_KEEP=3
 CONF_DIR=/etc/revbot
 ENV_FILE=$CONF_DIR/revbot.env
 UNIT_DIR=/etc/systemd/system
@@ -146,7 +149,15 @@ else
     run systemctl daemon-reload
     run systemctl enable revbot.service
     run systemctl enable --now revbot-backup.timer
-    if ((has_token)); then
+    if ((has_token)) && [[ -f $ROOT$DATA_DIR/revbot.sqlite3 ]]; then
+        # An upgrade may bring database migrations, which the bot applies as it starts. Stop it, keep a copy of
+        # the database as it is now (the way back: docs/operations.md, "Roll back"), then start the new version.
+        say "backing up the database to $UPGRADE_BACKUP_DIR before the new version starts"
+        run systemctl stop revbot.service
+        run "$ADMIN_COMMAND" db backup --keep "$UPGRADE_KEEP" "$UPGRADE_BACKUP_DIR" ||
+            die "the backup failed (see above), so the bot is left stopped with its database unchanged. Fix it and run me again, or start the new version without a backup: sudo systemctl start revbot"
+        run systemctl start revbot.service
+    elif ((has_token)); then
         run systemctl restart revbot.service
     fi
 fi

@@ -82,7 +82,13 @@ def test_rerun_upgrades_and_keeps_settings_and_data(tmp_path: Path) -> None:
     assert "chown" not in result.stdout
     assert not stale.exists()  # the bot's own files are replaced as a whole
     assert "keeping /etc/revbot/revbot.env" in result.stdout
-    assert "would run: systemctl restart revbot.service\n" in result.stdout  # a token is set: restart on upgrade
+    # A token is set and a database exists: stop, back the database up, then start the new version.
+    steps = [line for line in result.stdout.splitlines() if "revbot.service" in line or " db backup " in line]
+    assert steps[-3:] == [
+        "would run: systemctl stop revbot.service",
+        "would run: /usr/local/bin/revbot db backup --keep 3 /var/lib/revbot/backups/before-upgrade",
+        "would run: systemctl start revbot.service",
+    ]
     assert "installed and (re)started" in result.stdout
 
 
