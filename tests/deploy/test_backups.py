@@ -10,18 +10,9 @@ import pytest
 
 from bot.backups import backup_into, backups_in
 from bot.cli import main
-from bot.storage.db import check_database, migrate_file, restore_database
+from bot.storage.db import check_database, restore_database
 
 START = datetime(2026, 3, 1, 3, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def database(tmp_path: Path) -> Path:
-    path = tmp_path / "data" / "revbot.sqlite3"
-    migrate_file(path)
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (1, 0)")
-    return path
 
 
 def test_rotation_keeps_the_newest_copies(database: Path, tmp_path: Path) -> None:

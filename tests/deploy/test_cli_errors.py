@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -50,14 +49,6 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPat
     monkeypatch.setenv("CONTENT_DIR", str(CONTENT))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     return monkeypatch
-
-
-def _database(tmp_path: Path) -> Path:
-    path = tmp_path / "data" / "revbot.sqlite3"
-    migrate_file(path)
-    with sqlite3.connect(path) as conn:
-        conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (1, 0)")
-    return path
 
 
 # --- revbot run -------------------------------------------------------------------------------------------------
@@ -205,10 +196,9 @@ def test_schema_out_onto_a_file_or_under_one(
 
 
 def test_backup_onto_the_live_database_is_refused(
-    tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path, tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`db backup data/revbot.sqlite3` (the database itself, by a relative path) fails and leaves it as it was."""
-    database = _database(tmp_path)
     inode = database.stat().st_ino
     assert main(["db", "backup", "data/revbot.sqlite3"]) == 1
     err = capsys.readouterr().err
@@ -217,20 +207,18 @@ def test_backup_onto_the_live_database_is_refused(
 
 
 def test_keep_with_a_file_name_is_refused(
-    tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path, tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`db backup file.sqlite3 --keep 2` says --keep needs a folder instead of making a folder of that name."""
-    _database(tmp_path)
     assert main(["db", "backup", "file.sqlite3", "--keep", "2"]) == 2
     assert capsys.readouterr().err == "--keep needs a folder for the dated copies, and file.sqlite3 is a file name.\n"
     assert not (tmp_path / "file.sqlite3").exists()
 
 
 def test_backup_without_room_on_the_disk_is_refused(
-    tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path, tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A backup that would leave less than the headroom free fails before it writes anything."""
-    database = _database(tmp_path)
     size = database.stat().st_size
     real = db_module.shutil.disk_usage
 
@@ -259,10 +247,9 @@ def test_restore_onto_a_new_host_creates_the_data_folder(
 
 
 def test_restore_keeps_only_the_newest_replaced_copies(
-    tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database: Path, tmp_path: Path, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """Each restore keeps the database it replaced, and deletes such copies beyond the newest two."""
-    database = _database(tmp_path)
     old = [database.with_name(f"revbot.sqlite3.before-restore-2026010{day}-000000") for day in (1, 2)]
     for path in old:
         path.write_bytes(database.read_bytes())
