@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
     cover.add_argument("--strict", action="store_true", help="exit 1 when any item is not tested")
     cover.set_defaults(handler=_coverage)
 
+    lint = content_commands.add_parser(
+        "lint", help="measure how far test-taking cues alone score, and find near-duplicate items"
+    )
+    _content_path(lint)
+    lint.add_argument("--strict", action="store_true", help="exit 1 when a cue or a duplicate is over the limits")
+    lint.set_defaults(handler=_lint)
+
     preview = content_commands.add_parser("preview", help="take questions and challenges in the terminal")
     _content_path(preview)
     preview.add_argument("--element", metavar="ID", help="only this element")
@@ -152,6 +159,19 @@ def _coverage(args: argparse.Namespace) -> int:
     untested = [r for r in rows if r.count == 0]
     print(f"{len(rows)} items, {len(untested)} not tested")
     return EXIT_FAILED if args.strict and untested else EXIT_OK
+
+
+def _lint(args: argparse.Namespace) -> int:
+    from bot.authoring.lint import item_lines, lint, report_lines
+
+    catalog, code = _load(args)
+    if catalog is None:
+        return code
+    where = item_lines(args.path or Settings().content_dir)
+    report = lint(catalog, lambda item_id: where.get(item_id, "?"))
+    for line in report_lines(report):
+        print(line)
+    return EXIT_FAILED if args.strict and report.failed else EXIT_OK
 
 
 def _preview(args: argparse.Namespace) -> int:

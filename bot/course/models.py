@@ -152,6 +152,10 @@ class Question(Strict):
     marking_points: tuple[Id, ...] = Field(default=(), description="Ids of the marking points it tests.")
     tips: tuple[Id, ...] = Field(default=(), description="Ids of the exam tips it tests.")
     difficulty: Literal[1, 2, 3] = Field(description="1 easy, 2 medium, 3 hard.")
+    fixed_order: bool = Field(
+        default=False,
+        description="Show the options in the order written (e.g. a scale); otherwise each post shuffles them.",
+    )
     origin: Provenance | None = Field(default=None, description="Only for generated items: where it came from.")
 
     @field_validator("options")
