@@ -54,12 +54,13 @@ TF_PREFIX_RE = re.compile(r"^\s*true or false\s*[:?]\s*", re.IGNORECASE)
 # A sentence that ends before the text does: the question follows a situation.
 SENTENCE_END_RE = re.compile(r"[.!?]['\"’”]?\s+(?=\S)")
 _WORD_RE = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
-STOPWORDS = frozenset(
+_STOPWORD_TEXT = (
     "a an and are as at be been being but by can could do does for from had has have he her his how i if in "
     "into is it its may might more most must no not of on or our she should so than that the their them then "
     "there these they this those to true false was we were what when where which while who why will with "
-    "would you your".split()
+    "would you your"
 )
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 KINDS = ("multiple choice", "true/false", "spot the mistake")
 
