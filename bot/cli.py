@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         "lint", help="measure how far test-taking cues alone score, and find near-duplicate items"
     )
     _content_path(lint)
+    lint.add_argument("--element", metavar="ID", help="only this element (the limits then apply to it alone)")
     lint.add_argument("--strict", action="store_true", help="exit 1 when a cue or a duplicate is over the limits")
     lint.set_defaults(handler=_lint)
 
@@ -167,8 +168,12 @@ def _lint(args: argparse.Namespace) -> int:
     catalog, code = _load(args)
     if catalog is None:
         return code
+    if args.element is not None and not catalog.has_element(args.element):
+        known = ", ".join(e.id for e in catalog.elements())
+        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+        return EXIT_USAGE
     where = item_lines(args.path or Settings().content_dir)
-    report = lint(catalog, lambda item_id: where.get(item_id, "?"))
+    report = lint(catalog, lambda item_id: where.get(item_id, "?"), args.element)
     for line in report_lines(report):
         print(line)
     return EXIT_FAILED if args.strict and report.failed else EXIT_OK

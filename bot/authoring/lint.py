@@ -294,9 +294,9 @@ class Report:
         return bool(self.failures)
 
 
-def lint(catalog: Catalog, locate: Callable[[str], str]) -> Report:
-    """Measure the catalog's cues and duplicates; locate(item_id) gives 'file:line' for messages."""
-    items = items_of(catalog)
+def lint(catalog: Catalog, locate: Callable[[str], str], element_id: str | None = None) -> Report:
+    """Measure the catalog's cues and duplicates (of one element if given); locate gives 'file:line'."""
+    items = [i for i in items_of(catalog) if element_id in (None, i.element_id)]
     medians = _median_lengths(i for i in items if i.kind == KINDS[1])
     marks = {item.id: _marks(item, medians) for item in items}
     scores: dict[tuple[str, str], Score] = {}
@@ -313,7 +313,9 @@ def lint(catalog: Catalog, locate: Callable[[str], str]) -> Report:
         positions=_positions(items),
         absolute=_absolute_counts(items),
         duplicates=near_duplicates(items),
-        per_point=[(r.element_id, r.kind, r.item_id, r.count) for r in coverage(catalog)],
+        per_point=[
+            (r.element_id, r.kind, r.item_id, r.count) for r in coverage(catalog) if element_id in (None, r.element_id)
+        ],
         failures=[],
         findings=[],
     )
