@@ -39,7 +39,7 @@ def question_embed(opened: OpenedQuestion) -> discord.Embed:
     """Return a question with its options and a countdown that Discord keeps up to date."""
     question, quiz = opened.item.item, opened.quiz
     lines = [question.prompt, ""]
-    lines += [f"**{LETTERS[i]}** {option}" for i, option in enumerate(question.choices)]
+    lines += [f"**{LETTERS[i]}** {option}" for i, option in enumerate(opened.post.shown(question.choices))]
     if opened.post.closes_at is not None:
         lines += ["", f"⏱️ Time's up {timestamp(opened.post.closes_at)}."]
     embed = discord.Embed(
@@ -62,7 +62,9 @@ def reveal_embed(reveal: Reveal, *, waiting_for_tutor: bool) -> discord.Embed:
         spread.append(f"`{LETTERS[i]}` `{bar(share)}` {count}{mark}")
     embed = discord.Embed(
         title=f"Question {reveal.number}/{reveal.quiz.question_count} · answer",
-        description=clip(f"**{LETTERS[right]}** {question.choices[right]}\n\n{question.explanation}", 4096),
+        description=clip(
+            f"**{LETTERS[right]}** {reveal.post.shown(question.choices)[right]}\n\n{question.explanation}", 4096
+        ),
         colour=COLOUR,
     )
     embed.add_field(name=f"How the class chose ({total})", value="\n".join(spread), inline=False)

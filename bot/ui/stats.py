@@ -10,7 +10,7 @@ from bot.domain.itemstats import ItemStats
 from bot.services.reports import MisconceptionStat
 from bot.services.stats import LearnerStats
 from bot.ui.chart import bar_chart
-from bot.ui.text import LETTERS, clip, plural
+from bot.ui.text import clip, plural
 
 CHART_NAME = "stats.png"
 REPORT_ROWS = 10
@@ -72,7 +72,7 @@ def report_embed(
         return embed
     lines = []
     for s in stats[:REPORT_ROWS]:
-        wrong = f", most chosen wrong **{LETTERS[s.most_chosen_wrong]}**" if s.most_chosen_wrong is not None else ""
+        wrong = f", most chosen wrong: {clip(s.most_chosen_wrong_text, 60)}" if s.most_chosen_wrong_text else ""
         disc = "–" if s.discrimination is None else f"{s.discrimination:+.2f}"
         lines.append(
             f"`{s.item_id}`: {plural(s.attempts, 'attempt')}, facility {_percent(s.facility)}, "
