@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.authoring.coverage import coverage
+from bot.authoring.preview import Preview, preview_items
+from bot.authoring.schema import stale_schemas, write_schemas
 from bot.backups import backup_into
-from bot.course.coverage import coverage
 from bot.course.loader import ContentInvalid, load_catalog
-from bot.course.preview import Preview, preview_items
-from bot.course.schema import stale_schemas, write_schemas
 from bot.settings import Settings
 from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
 
@@ -201,13 +201,13 @@ def _read_line() -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from bot.course.importer import run_import
+    from bot.authoring.importer import run_import
 
     return run_import(args.notes, args.course, args.out, args.title, sys.stdout, sys.stderr)
 
 
 def _review(args: argparse.Namespace) -> int:
-    from bot.course.review import run_review
+    from bot.authoring.review import run_review
 
     return run_review(args.path, args.mark, args.all, sys.stdout, sys.stderr)
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from pathlib import Path
 
+from bot.authoring.coverage import coverage
 from bot.course.catalog import Catalog
-from bot.course.coverage import coverage
 from bot.course.models import OPTION_LETTERS, Challenge, Question, QuestionKind
 
 # A cue may lift the cue-only mark this far above chance before `--strict` fails.

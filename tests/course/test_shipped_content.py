@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.authoring.coverage import coverage
+from bot.authoring.schema import stale_schemas
 from bot.cli import main
 from bot.course.catalog import Catalog
-from bot.course.coverage import coverage
 from bot.course.loader import load_catalog
 from bot.course.models import QuestionKind
-from bot.course.schema import stale_schemas
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 

@@ -13,8 +13,8 @@ from typing import Any, TextIO
 
 import yaml
 
+from bot.authoring.yamlout import dump_content, write_atomically
 from bot.course.loader import CONTENT_SUFFIXES, COURSE_FILE, ContentInvalid, load_content
-from bot.course.yamlout import dump_content, write_atomically
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _PROMPT_SHOWN = 100
