@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -18,7 +16,7 @@ from bot.ui.errors import UserFacingError
 from bot.ui.posts import post_embed, post_view
 from bot.ui.practice import PracticeNextButton, practice_question_embed, practice_view
 from bot.ui.revise import RevisePageButton, revise_pages, revise_view
-from bot.ui.stats import CHART_NAME, stats_chart, stats_embed
+from bot.ui.stats import stats_embed
 from cogs.post import check_element
 
 if TYPE_CHECKING:
@@ -84,15 +82,10 @@ class Study(commands.Cog):
     @app_commands.command(name="stats", description="Your accuracy, weakest concepts and streaks in this server")
     @app_commands.guild_only()
     async def stats(self, interaction: discord.Interaction[RevisionBot]) -> None:
-        """Show the learner's own statistics with a chart of accuracy per element."""
+        """Show the learner's own statistics with text bars of accuracy per element."""
         stats = await self.bot.services.learner_stats.stats(guild_id_of(interaction), interaction.user.id)
-        embed = stats_embed(stats, interaction.user.display_name)
-        if not stats.elements:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
-            return
-        png = await asyncio.to_thread(stats_chart, stats)  # pure-Python drawing: keep it off the event loop
         await interaction.response.send_message(
-            embed=embed, file=discord.File(io.BytesIO(png), filename=CHART_NAME), ephemeral=True
+            embed=stats_embed(stats, interaction.user.display_name), ephemeral=True
         )
 
 

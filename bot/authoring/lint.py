@@ -82,8 +82,7 @@ class Item:
     @property
     def applied(self) -> bool:
         """Return whether the item sets a situation before it asks (a scenario, a customer's words)."""
-        stem = TF_PREFIX_RE.sub("", self.stem)
-        return self.kind == KINDS[2] or len(SENTENCE_END_RE.findall(stem)) >= 1
+        return self.kind == KINDS[2] or SENTENCE_END_RE.search(TF_PREFIX_RE.sub("", self.stem)) is not None
 
     @property
     def chance(self) -> float:
@@ -263,6 +262,26 @@ class Score:
 
 
 @dataclass(frozen=True, slots=True)
+class Shares:
+    """How many of an element's questions are applied, and how many of its items are harder."""
+
+    questions: int
+    applied: int
+    items: int
+    harder: int
+
+
+def _shares(items: list[Item]) -> dict[str, Shares]:
+    shares = {}
+    for element_id in dict.fromkeys(i.element_id for i in items):
+        group = [i for i in items if i.element_id == element_id]
+        questions = [i for i in group if i.kind != KINDS[2]]
+        applied = sum(1 for i in questions if i.applied)
+        shares[element_id] = Shares(len(questions), applied, len(group), sum(1 for i in group if i.difficulty >= 2))
+    return shares
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One message about one item, located in its file."""
 
@@ -285,6 +304,7 @@ class Report:
     positions: dict[str, Counter[int]]  # element id -> right option's position (multiple choice)
     absolute: dict[str, Counter[str]]  # kind -> "right"/"wrong" -> options carrying an absolute word
     duplicates: list[tuple[Item, Item, float]]
+    shares: dict[str, Shares]
     per_point: list[tuple[str, str, str, int]]  # element, kind of point, id, items testing it
     failures: list[str]
     findings: list[Finding]
@@ -313,6 +333,7 @@ def lint(catalog: Catalog, locate: Callable[[str], str], element_id: str | None 
         positions=_positions(items),
         absolute=_absolute_counts(items),
         duplicates=near_duplicates(items),
+        shares=_shares(items),
         per_point=[
             (r.element_id, r.kind, r.item_id, r.count) for r in coverage(catalog) if element_id in (None, r.element_id)
         ],
@@ -426,18 +447,16 @@ def _judge(report: Report, locate: Callable[[str], str]) -> None:
                 for i in report.items
                 if i.kind == kind and i.right in _longest(i.options)
             )
-    for element_id in dict.fromkeys(i.element_id for i in report.items):
-        group = [i for i in report.items if i.element_id == element_id]
-        questions = [i for i in group if i.kind != KINDS[2]]
-        applied = sum(1 for i in questions if i.applied)
-        if questions and applied / len(questions) < APPLIED_MIN:
+    for element_id, share in report.shares.items():
+        if share.questions and share.applied / share.questions < APPLIED_MIN:
             report.failures.append(
-                f"{element_id}: {applied} of {len(questions)} questions are applied (at least {APPLIED_MIN:.0%})"
+                f"{element_id}: {share.applied} of {share.questions} questions are applied "
+                f"(at least {APPLIED_MIN:.0%})"
             )
-        harder = sum(1 for i in group if i.difficulty >= 2)
-        if harder / len(group) < HARDER_MIN:
+        if share.harder / share.items < HARDER_MIN:
             report.failures.append(
-                f"{element_id}: {harder} of {len(group)} items are difficulty 2 or 3 (at least {HARDER_MIN:.0%})"
+                f"{element_id}: {share.harder} of {share.items} items are difficulty 2 or 3 "
+                f"(at least {HARDER_MIN:.0%})"
             )
     for a, b, score in report.duplicates:
         shared = sorted(a.points & b.points)
@@ -523,14 +542,11 @@ def report_lines(report: Report) -> Iterator[str]:
         spread = "  ".join(f"{OPTION_LETTERS[i]} {counts[i]}" for i in range(max(counts) + 1))
         yield f"  {element_id:<12} {spread}"
     yield "Applied questions and harder items per element:"
-    for element_id in dict.fromkeys(i.element_id for i in report.items):
-        group = [i for i in report.items if i.element_id == element_id]
-        questions = [i for i in group if i.kind != KINDS[2]]
-        applied = sum(1 for i in questions if i.applied)
-        harder = sum(1 for i in group if i.difficulty >= 2)
+    for element_id, share in report.shares.items():
+        applied = f"{share.applied / share.questions:.0%}" if share.questions else "-"
         yield (
-            f"  {element_id:<12} applied {applied} of {len(questions)} questions ({applied / len(questions):.0%}); "
-            f"difficulty 2-3: {harder} of {len(group)} items ({harder / len(group):.0%})"
+            f"  {element_id:<12} applied {share.applied} of {share.questions} questions ({applied}); "
+            f"difficulty 2-3: {share.harder} of {share.items} items ({share.harder / share.items:.0%})"
         )
     yield "Items per point of the notes (fewest and most tested):"
     for element_id in dict.fromkeys(e for e, *_ in report.per_point):

@@ -186,3 +186,12 @@ def test_strict_exit_codes_and_an_unknown_element(tmp_path: Path, capsys: pytest
     assert "every cue within 10% of chance" in capsys.readouterr().out
     assert main(["content", "lint", str(cued), "--element", "nope"]) == 2
     assert "No element 'nope'. Elements: alpha" in capsys.readouterr().err
+
+
+def test_recall_only_and_easy_elements_are_reported(tmp_path: Path) -> None:
+    """An element of bare statements at difficulty 1 fails the applied and harder shares."""
+    questions = [{**_tf(n, f"rule {n} of the notes holds", n % 2 == 0), "difficulty": 1} for n in range(6)]
+    challenges = [{**_challenge(0, ["Greet them.", "Skip the log.", "Follow up."], 1), "difficulty": 1}]
+    report = _report(_write(tmp_path, questions, challenges))
+    assert "alpha: 0 of 6 questions are applied (at least 25%)" in report.failures
+    assert "alpha: 0 of 7 items are difficulty 2 or 3 (at least 33%)" in report.failures
