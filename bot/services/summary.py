@@ -109,11 +109,12 @@ class WeeklySummaryService:
         ranks = competition_ranks([r.points for r in top_rows])
         top = tuple(Ranked(rank, r.display_name, r.points) for rank, r in zip(ranks, top_rows, strict=True))
         previous = {r.user_id: r.points for r in before_rows}
-        gains = [(r.points - previous.get(r.user_id, 0), r) for r in this_rows]
+        # Only learners who scored the week before can have improved: a newcomer's gain is all of their points.
+        gains = [(r.points - previous[r.user_id], r) for r in this_rows if r.user_id in previous]
         improved = None
         if gains:
             gain, row = max(gains, key=lambda pair: (pair[0], -pair[1].user_id))
-            if gain > 0 and row.user_id in previous:
+            if gain > 0:
                 improved = Improved(row.display_name, row.points, gain)
         end = window.end or self._clock.now()
         start = window.start or end
