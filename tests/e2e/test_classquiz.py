@@ -156,6 +156,31 @@ async def test_paced_quiz_waits_for_class_next(fake_discord: FakeDiscord, run_bo
         assert stored is not None and stored.phase is Phase.FINISHED
 
 
+async def test_tied_scores_share_a_place_on_the_podium(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
+) -> None:
+    """Equal points share a medal and a place, as on the leaderboards; the next place is skipped."""
+    fake = fake_discord
+    async with run_bot() as bot:
+        quiz = await _start(fake, bot, mode="paced", questions=1)
+        await fake.wait_for_followup(await _slash(fake, "class next"))
+        message, post_id, right = await _question(fake, bot, 1)
+        await _click(fake, message, post_id, right, "alice")
+        await _click(fake, message, post_id, right, "bob")  # the same moment: the same points
+        clock.advance(timedelta(seconds=10))
+        await _click(fake, message, post_id, right, "carol")
+        for _ in range(2):
+            await fake.wait_for_followup(await _slash(fake, "class next"))
+        results = (await _wait_titled(fake, f"Class quiz #{quiz.quiz_id} · results")).embeds[0]
+    assert results["description"].splitlines()[2:] == [  # after the note and the count of questions
+        "🥇 **Alice** · 100 points",
+        "🥇 **Bob** · 100 points",
+        "🥉 **carol** · 75 points",
+    ]
+    everyone = results["fields"][0]["value"].splitlines()
+    assert [line.split(" · ")[0] for line in everyone] == ["1. Alice", "1. Bob", "3. carol"]
+
+
 async def test_stop_mid_way_still_gives_results(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:
     """One live quiz per channel; /class stop mid-question ends it with results and frees the channel."""
     fake = fake_discord
