@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.domain.clock import FixedClock
 from bot.domain.entities import PostKind, ScheduleKind
 from bot.domain.scoring import Origin
 from bot.scheduling import close_job_id, slot_job_id
-from tests.e2e.conftest import BotRunner
+from tests.e2e.conftest import CONTENT, BotRunner
 from tests.e2e.test_daily import MANAGE_GUILD, _buttons, _fire, _local_hhmm
+from tests.fakediscord.harness import LogErrors
 from tests.fakediscord.server import FakeDiscord
 
 
@@ -130,6 +133,35 @@ async def test_leaderboard_pages_ties_and_own_rank(fake_discord: FakeDiscord, ru
         page_two = update["data"]["embeds"][0]
         assert page_two["description"].split("\n")[0].startswith("`#11` **Learner 10**: 20 points")
         assert page_two["footer"]["text"] == "Page 2 of 2 · 12 learners"
+
+
+async def test_page_button_of_an_element_removed_by_a_reload(
+    fake_discord: FakeDiscord, run_bot: BotRunner, bot_log_errors: LogErrors, tmp_path: Path
+) -> None:
+    """After a reload drops an element, its board's page button says so privately instead of failing."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    guild = fake_discord.guild
+    learners = [guild.add_member(fake_discord.world.add_user(f"learner{i:02d}")) for i in range(11)]
+    async with run_bot(content_dir=content) as bot:
+        for learner in learners:
+            await _record(bot, learner.user, True, guild_id=guild.id, element="value")
+        command = await fake_discord.slash("leaderboard", {"period": "all", "element": "value"}, user="alice")
+        assert (await fake_discord.wait_for_callback(command))["data"]["embeds"][0]["footer"]["text"].startswith(
+            "Page 1 of 2"
+        )
+        course = content / "customer-service" / "course.yaml"
+        course.write_text(course.read_text(encoding="utf-8").replace("  - value\n", ""), encoding="utf-8")
+        (content / "customer-service" / "value.yaml").unlink()
+        for post in await bot.services.posting.open_posts():  # a reload keeps content that open posts show
+            await bot.delivery.close_post(post.post_id)
+        await bot.reload_content()
+        message = fake_discord.original(command)
+        assert message is not None
+        turn = await fake_discord.click(message, "rb:lb:all:value:1", user="alice")
+        reply = (await fake_discord.wait_for_callback(turn))["data"]
+    assert reply["flags"] & 64
+    assert reply["content"] == "The element 'value' is no longer in the course. /leaderboard shows a current board."
 
 
 async def test_leaderboard_periods(fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock) -> None:
