@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from bot.course.catalog import Catalog
 from bot.domain.clock import Clock
-from bot.domain.entities import PostKind
+from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
 from bot.domain.periods import Window, local_midnight, week_start_date
 from bot.domain.ranking import competition_ranks
+from bot.domain.slots import last_slot
 from bot.storage.boards import BoardRepository, BoardScope
 from bot.storage.guilds import GuildRepository
 from bot.storage.summaries import SummaryRepository, WindowAnswer
@@ -98,6 +99,28 @@ class WeeklySummaryService:
     async def week_for(self, guild_id: int) -> date:
         settings = await self._guilds.get(guild_id)
         return summary_week(self._clock.now(), settings.zone, settings.week_start)[0]
+
+    async def due_now(self, schedules: list[tuple[Schedule, GuildSettings]]) -> list[Schedule]:
+        """Return the weekly schedules whose last slot passed without a summary, if one posted now covers its week.
+
+        This catches up a summary missed while the bot was down, once: the claim a post writes is what
+        marks the week done. Once a new week has begun, the missed one is left out.
+        """
+        now = self._clock.now()
+        due = []
+        for schedule, settings in schedules:
+            if schedule.kind is not ScheduleKind.WEEKLY or not schedule.enabled:
+                continue
+            zone = settings.zone
+            missed = last_slot(schedule.local_time, schedule.weekdays, zone, now)
+            if missed is None:
+                continue
+            week = summary_week(now, zone, settings.week_start)[0]
+            if summary_week(missed, zone, settings.week_start)[0] != week:
+                continue
+            if not await self._summaries.is_claimed(schedule.guild_id, week.isoformat()):
+                due.append(schedule)
+        return due
 
     async def build(self, guild_id: int) -> WeeklySummary:
         """Return the summary of the week a post made now would cover."""

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import shutil
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.delivery import CATCH_UP_DELAY
 from bot.domain.clock import FixedClock
 from bot.domain.entities import PostKind, ScheduleKind
 from bot.domain.scoring import Origin
@@ -249,3 +250,40 @@ async def test_weekly_summary_across_a_week_boundary(
         assert fields["Most common mistake"] == f"{belief}\nFallen for in 100% of 1 attempt."
         await bot.delivery.run_slot(guild.id, ScheduleKind.WEEKLY.value)  # the same slot again, e.g. after a restart
     assert len(fake_discord.messages_in(general)) == 1  # never twice for the same week
+
+
+async def test_weekly_summary_missed_while_down_is_posted_once_on_start(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
+) -> None:
+    """A summary whose slot passed while the bot was down is posted at start, and not again on the next start."""
+    general = fake_discord.guild.channel("general")
+
+    def posted() -> list[Any]:
+        return [m for m in fake_discord.messages_in(general) if not m.ephemeral]
+
+    job = slot_job_id(fake_discord.guild.id, ScheduleKind.WEEKLY)
+    # A Friday a week or two ahead of the real time, so that no job the scheduler holds is already overdue.
+    today = datetime.now(UTC).date()
+    friday = today + timedelta(days=7 + (4 - today.weekday()) % 7)
+    slot = datetime.combine(friday, time(17, 30), UTC)
+    clock.set(slot - timedelta(minutes=30))
+    async with run_bot():
+        setup = await fake_discord.slash(
+            "setup weekly",
+            {"channel": general, "day": "fri", "time": "17:30", "timezone": "UTC"},
+            user="tutor",
+            permissions=MANAGE_GUILD,
+        )
+        await fake_discord.wait_for_callback(setup)
+    clock.set(slot + timedelta(hours=1))  # the slot passed while the bot was down
+    async with run_bot() as bot:
+        assert bot.scheduler.next_run(job) == clock.now() + CATCH_UP_DELAY
+        await _fire(bot, job)
+        await fake_discord.wait_for(lambda: bool(posted()), what="the summary")
+    monday = friday - timedelta(days=4)
+    title = f"📅 Weekly summary · {monday:%-d %b} to {monday + timedelta(days=6):%-d %b %Y}"
+    assert [m.embeds[0]["title"] for m in posted()] == [title]
+    clock.advance(timedelta(hours=1))
+    async with run_bot() as bot:
+        assert bot.scheduler.next_run(job) == slot + timedelta(days=7)  # no second catch-up
+    assert len(posted()) == 1

@@ -1,13 +1,14 @@
-"""The weekly summary: who is named most improved."""
+"""The weekly summary: who is named most improved, and when a summary missed while down is caught up."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.course.loader import load_catalog
+from bot.domain.entities import GuildSettings, Schedule, ScheduleKind, Weekdays
 from bot.domain.scoring import Origin
 from bot.services.summary import WeeklySummaryService
 from bot.storage.summaries import SummaryRepository
@@ -62,3 +63,46 @@ async def test_nobody_is_most_improved_when_no_returning_learner_gained(
     await _right_answers(core, MONDAY - timedelta(days=3), 2, 4)
     core.clock.set(MONDAY)
     assert (await weekly.build(1)).most_improved is None
+
+
+FRIDAY_SLOT = datetime(2026, 3, 13, 18, 0, tzinfo=UTC)  # Friday 13 March, 18:00 in London (GMT)
+
+
+def _weekly(day: Weekdays, at: time = time(18, 0)) -> list[tuple[Schedule, GuildSettings]]:
+    return [(Schedule(1, ScheduleKind.WEEKLY, 5, at, day), GuildSettings(1))]
+
+
+@pytest.mark.parametrize(
+    ("now", "due"),
+    [
+        (FRIDAY_SLOT - timedelta(minutes=1), False),  # the slot has not come yet
+        (FRIDAY_SLOT + timedelta(hours=1), True),
+        (FRIDAY_SLOT + timedelta(days=2, hours=5), True),  # Sunday 23:00: still that week
+        (FRIDAY_SLOT + timedelta(days=3), True),  # Monday: a summary now looks back at the week just ended
+        (FRIDAY_SLOT + timedelta(days=4), False),  # Tuesday: a new week is under way
+    ],
+)
+async def test_a_missed_summary_is_due_while_its_week_is_still_the_one_a_post_covers(
+    core: Core, weekly: WeeklySummaryService, now: datetime, due: bool
+) -> None:
+    """A Friday summary missed while the bot was down is due until a summary posted now would cover a later week."""
+    core.clock.set(now)
+    assert bool(await weekly.due_now(_weekly(Weekdays.FRI))) is due
+
+
+async def test_a_missed_summary_is_due_once(core: Core, weekly: WeeklySummaryService) -> None:
+    """Once the week's summary has been claimed, it is no longer due."""
+    core.clock.set(FRIDAY_SLOT + timedelta(hours=1))
+    assert await weekly.due_now(_weekly(Weekdays.FRI))
+    week = (await weekly.week_for(1)).isoformat()
+    assert await SummaryRepository(core.db).claim(1, week, 5, core.clock.now())
+    assert await weekly.due_now(_weekly(Weekdays.FRI)) == []
+
+
+async def test_a_monday_summary_is_due_that_monday_only(core: Core, weekly: WeeklySummaryService) -> None:
+    """A summary on the week's first day covers the week before; by Tuesday a new week is the current one."""
+    monday = datetime(2026, 3, 16, 9, 0, tzinfo=UTC)
+    core.clock.set(monday + timedelta(hours=6))
+    assert await weekly.due_now(_weekly(Weekdays.MON, time(9, 0)))
+    core.clock.set(monday + timedelta(days=1))
+    assert await weekly.due_now(_weekly(Weekdays.MON, time(9, 0))) == []
