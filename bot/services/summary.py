@@ -101,10 +101,12 @@ class WeeklySummaryService:
         return summary_week(self._clock.now(), settings.zone, settings.week_start)[0]
 
     async def due_now(self, schedules: list[tuple[Schedule, GuildSettings]]) -> list[Schedule]:
-        """Return the weekly schedules whose last slot passed without a summary, if one posted now covers its week.
+        """Return the weekly schedules whose last slot passed without a summary while its week is still current.
 
-        This catches up a summary missed while the bot was down, once: the claim a post writes is what
-        marks the week done. Once a new week has begun, the missed one is left out.
+        This catches up a summary missed while the bot was down, once: the claim a post writes marks the
+        week done. The slot must fall in the current week and a summary posted now must cover the week
+        the slot would have: a Monday summary of the week before is not posted on the Tuesday, and a
+        Friday one is not posted once the next week has begun.
         """
         now = self._clock.now()
         due = []
@@ -114,6 +116,10 @@ class WeeklySummaryService:
             zone = settings.zone
             missed = last_slot(schedule.local_time, schedule.weekdays, zone, now)
             if missed is None:
+                continue
+            if week_start_date(missed.astimezone(zone).date(), settings.week_start) != week_start_date(
+                now.astimezone(zone).date(), settings.week_start
+            ):
                 continue
             week = summary_week(now, zone, settings.week_start)[0]
             if summary_week(missed, zone, settings.week_start)[0] != week:

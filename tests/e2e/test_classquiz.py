@@ -14,6 +14,7 @@ from bot.domain.clock import FixedClock
 from bot.storage.classquiz import ClassQuiz, ClassQuizRepository
 from cogs.classquiz import next_job_id, question_job_id
 from tests.e2e.conftest import BotRunner
+from tests.fakediscord.harness import LogErrors
 from tests.fakediscord.server import FakeDiscord
 
 MANAGE_GUILD = 1 << 5
@@ -157,7 +158,7 @@ async def test_paced_quiz_waits_for_class_next(fake_discord: FakeDiscord, run_bo
 
 
 async def test_tied_scores_share_a_place_on_the_podium(
-    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock, bot_log_errors: LogErrors
 ) -> None:
     """Equal points share a medal and a place, as on the leaderboards; the next place is skipped."""
     fake = fake_discord

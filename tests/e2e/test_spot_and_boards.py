@@ -253,7 +253,7 @@ async def test_weekly_summary_across_a_week_boundary(
 
 
 async def test_weekly_summary_missed_while_down_is_posted_once_on_start(
-    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock, bot_log_errors: LogErrors
 ) -> None:
     """A summary whose slot passed while the bot was down is posted at start, and not again on the next start."""
     general = fake_discord.guild.channel("general")

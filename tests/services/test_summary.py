@@ -78,14 +78,13 @@ def _weekly(day: Weekdays, at: time = time(18, 0)) -> list[tuple[Schedule, Guild
         (FRIDAY_SLOT - timedelta(minutes=1), False),  # the slot has not come yet
         (FRIDAY_SLOT + timedelta(hours=1), True),
         (FRIDAY_SLOT + timedelta(days=2, hours=5), True),  # Sunday 23:00: still that week
-        (FRIDAY_SLOT + timedelta(days=3), True),  # Monday: a summary now looks back at the week just ended
-        (FRIDAY_SLOT + timedelta(days=4), False),  # Tuesday: a new week is under way
+        (FRIDAY_SLOT + timedelta(days=3), False),  # Monday: a new week has begun
     ],
 )
 async def test_a_missed_summary_is_due_while_its_week_is_still_the_one_a_post_covers(
     core: Core, weekly: WeeklySummaryService, now: datetime, due: bool
 ) -> None:
-    """A Friday summary missed while the bot was down is due until a summary posted now would cover a later week."""
+    """A Friday summary missed while the bot was down is due until its week ends."""
     core.clock.set(now)
     assert bool(await weekly.due_now(_weekly(Weekdays.FRI))) is due
 
