@@ -15,7 +15,8 @@ from bot.services.posting import NothingToPost
 from bot.ui.checks import guild_id_of, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
-from bot.ui.text import timestamp
+from bot.ui.options import CloseAfterHours, ElementId
+from bot.ui.text import clip, timestamp
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -41,8 +42,8 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
     async def question(
         self,
         interaction: discord.Interaction[RevisionBot],
-        element: str | None = None,
-        close_after: app_commands.Range[int, 1, 168] = 1,
+        element: ElementId | None = None,
+        close_after: CloseAfterHours = 1,
     ) -> None:
         """Post a question from the server's selection now."""
         await self._post(interaction, PostKind.QUESTION, element, close_after)
@@ -56,8 +57,8 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
     async def challenge(
         self,
         interaction: discord.Interaction[RevisionBot],
-        element: str | None = None,
-        close_after: app_commands.Range[int, 1, 168] = 1,
+        element: ElementId | None = None,
+        close_after: CloseAfterHours = 1,
     ) -> None:
         """Post a challenge from the server's selection now."""
         await self._post(interaction, PostKind.CHALLENGE, element, close_after)
@@ -89,7 +90,7 @@ def check_element(bot: RevisionBot, element: str | None) -> None:
     catalog = bot.services.catalog
     if element is not None and not catalog.has_element(element):
         known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
-        raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
+        raise UserFacingError(f"There is no element {clip(element, 64)!r}. Choose one of: {known}.")
 
 
 async def setup(bot: RevisionBot) -> None:

@@ -13,6 +13,7 @@ from bot.services.posting import NothingToPost
 from bot.ui.checks import guild_id_of
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
+from bot.ui.options import ElementId
 from bot.ui.posts import post_embed, post_view
 from bot.ui.practice import PracticeNextButton, practice_question_embed, practice_view
 from bot.ui.revise import RevisePageButton, revise_pages, revise_view
@@ -32,7 +33,7 @@ class Study(commands.Cog):
     @app_commands.command(name="spot", description="Try a spot-the-mistake challenge on your own")
     @app_commands.describe(element="Only from this element (default: any)")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def spot(self, interaction: discord.Interaction[RevisionBot], element: str | None = None) -> None:
+    async def spot(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Send a private challenge; it counts in the learner's own stats, not on leaderboards."""
         check_element(self.bot, element)
         try:
@@ -48,7 +49,7 @@ class Study(commands.Cog):
     @app_commands.command(name="practice", description="Practise 5 questions on your own: due ones first, then new")
     @app_commands.describe(element="Only from this element (default: any)")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def practice(self, interaction: discord.Interaction[RevisionBot], element: str | None = None) -> None:
+    async def practice(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Start a private round; answers count in the learner's own stats, not on leaderboards."""
         check_element(self.bot, element)
         services = self.bot.services
@@ -71,7 +72,7 @@ class Study(commands.Cog):
     @app_commands.command(name="revise", description="Read an element's revision notes, page by page")
     @app_commands.describe(element="The element to revise")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def revise(self, interaction: discord.Interaction[RevisionBot], element: str) -> None:
+    async def revise(self, interaction: discord.Interaction[RevisionBot], element: ElementId) -> None:
         """Show the synopsis, key concepts, exam tips, common mistakes and marking points as pages."""
         check_element(self.bot, element)
         pages = revise_pages(self.bot.services.catalog.element(element))

@@ -35,10 +35,11 @@ OPTION_LETTERS = "ABCDE"
 
 ID_PATTERN = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
+ID_MAX_LENGTH = 64
 
 Id = Annotated[
     str,
-    StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=64),
+    StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=ID_MAX_LENGTH),
     Field(description="Stable id: lower-case letters, digits, and - _ . between them (at most 64)."),
 ]
 

@@ -15,6 +15,7 @@ from bot.course.models import Question
 from bot.domain.classquiz import Mode, Phase, Step
 from bot.domain.clock import Clock
 from bot.domain.entities import NewPost, Post, PostKind, PostState
+from bot.domain.ranking import competition_ranks
 from bot.domain.scoring import Origin
 from bot.services.posting import NothingToPost, layout
 from bot.storage.classquiz import ClassQuiz, ClassQuizRepository, QuizAnswer
@@ -68,6 +69,7 @@ class Standing:
     name: str
     points: int
     correct: int
+    rank: int  # shared by equal points, as on the leaderboards (1, 2, 2, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,7 +295,7 @@ class ClassQuizService:
 
 
 def _standings(answers: list[QuizAnswer]) -> tuple[Standing, ...]:
-    """Total each learner's points, best first (ties: more right answers, then name)."""
+    """Total each learner's points, best first; equal points share a rank (listed by right answers, then name)."""
     totals: dict[int, list[int]] = {}
     names: dict[int, str] = {}
     for a in answers:
@@ -301,5 +303,6 @@ def _standings(answers: list[QuizAnswer]) -> tuple[Standing, ...]:
         total[0] += a.points
         total[1] += a.correct
         names[a.user_id] = a.display_name
-    rows = [Standing(uid, names[uid], p, c) for uid, (p, c) in totals.items()]
-    return tuple(sorted(rows, key=lambda s: (-s.points, -s.correct, s.name.lower(), s.user_id)))
+    order = sorted(totals.items(), key=lambda t: (-t[1][0], -t[1][1], names[t[0]].lower(), t[0]))
+    ranks = competition_ranks([p for _, (p, _) in order])
+    return tuple(Standing(uid, names[uid], p, c, rank) for rank, (uid, (p, c)) in zip(ranks, order, strict=True))
