@@ -10,10 +10,9 @@ from discord.ext import commands
 
 from bot.domain.periods import Period
 from bot.ui.boards import board_embed, board_view, standing_embed, viewer_line
-from bot.ui.checks import guild_id_of
+from bot.ui.checks import check_element, guild_id_of
 from bot.ui.choices import element_autocomplete
 from bot.ui.options import ElementId, Pick
-from cogs.post import check_element
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -40,7 +39,7 @@ class Leaderboard(commands.Cog):
     ) -> None:
         """Post the board's first page, and tell the caller their own rank privately."""
         guild_id = guild_id_of(interaction)
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         catalog = self.bot.services.catalog
         chosen = Period(period.value) if period else Period.WEEK
         page = await self.bot.services.leaderboards.leaderboard(

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
-from bot.ui.checks import guild_id_of
+from bot.ui.checks import check_element, guild_id_of
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.options import ElementId
@@ -18,7 +18,6 @@ from bot.ui.posts import post_embed, post_view
 from bot.ui.practice import PracticeNextButton, practice_question_embed, practice_view
 from bot.ui.revise import RevisePageButton, revise_pages, revise_view
 from bot.ui.stats import stats_embed
-from cogs.post import check_element
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -35,7 +34,7 @@ class Study(commands.Cog):
     @app_commands.autocomplete(element=element_autocomplete)
     async def spot(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Send a private challenge; it counts in the learner's own stats, not on leaderboards."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         try:
             opened = await self.bot.services.posting.open_practice(
                 interaction.guild_id or 0, PostKind.CHALLENGE, element, seed=interaction.id
@@ -51,7 +50,7 @@ class Study(commands.Cog):
     @app_commands.autocomplete(element=element_autocomplete)
     async def practice(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Start a private round; answers count in the learner's own stats, not on leaderboards."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         services = self.bot.services
         user_id = interaction.user.id
         item_ids = await services.practice.next_round(user_id, element)
@@ -74,7 +73,7 @@ class Study(commands.Cog):
     @app_commands.autocomplete(element=element_autocomplete)
     async def revise(self, interaction: discord.Interaction[RevisionBot], element: ElementId) -> None:
         """Show the synopsis, key concepts, exam tips, common mistakes and marking points as pages."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         pages = revise_pages(self.bot.services.catalog.element(element))
         await interaction.response.send_message(
             embed=pages[0], view=revise_view(element, 0, len(pages)), ephemeral=True

@@ -54,3 +54,13 @@ def test_the_running_bot_never_imports_the_authoring_tools() -> None:
         and any(name == "bot.authoring" or name.startswith("bot.authoring.") for name in _modules(path))
     ]
     assert offenders == []
+
+
+def test_no_cog_imports_another_cog() -> None:
+    """Cogs share code through bot/ui and bot/services, so each can be loaded, reloaded or removed alone."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "cogs").glob("*.py")
+        if any(name == "cogs" or name.startswith("cogs.") for name in _modules(path))
+    ]
+    assert offenders == []
