@@ -427,7 +427,7 @@ class Database:
         self._sync_fd: int | None = None
         self._wal_bytes_seen = 0  # the WAL file's size at the last round, allocation ahead included
         self._allocating = hasattr(os, "posix_fallocate")  # Linux and most Unixes; not macOS
-        self._lock: DatabaseLock | None = None  # shared: a restore waits until no bot has the file open
+        self._lock: DatabaseLock | None = None  # shared: a restore is refused while any bot holds it
 
     @classmethod
     async def open(cls, path: Path) -> Database:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 try:
     import fcntl
-except ImportError:  # Windows has no flock: there, stop the bot before a restore (docs/operations.md says so)
+except ImportError:  # Windows has no flock: there nothing stops a restore under a running bot
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
