@@ -25,6 +25,11 @@ from bot.ui.posts import AnswerButton
 
 log = logging.getLogger(__name__)
 
+JOBS_GRACE_S = 30  # at shutdown, posts and closing edits in flight get this long (discord.py retries a 5xx for ~25 s)
+CLICKS_GRACE_S = 5  # then clicks and commands being handled get this long to reply
+# The names discord.py gives the tasks that run interaction handlers (buttons, selects, modals, slash commands).
+HANDLER_TASKS = ("discord-ui-dynamic-item-", "discord-ui-view-dispatch-", "discord-ui-modal-", "CommandTree-invoker")
+
 EXTENSIONS = (
     "cogs.setup",
     "cogs.post",
@@ -127,10 +132,24 @@ class RevisionBot(commands.Bot):
         log.info("ready as %s servers=%d", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the scheduler, then Discord, then the database."""
-        self.scheduler.shutdown()
-        await self.delivery.drain(timeout=10)
+        """Let jobs (posts, closing edits) and then clicks in flight finish, then close Discord, then the database.
+
+        Clicks keep being answered while jobs finish; one that comes after the connection closed is never
+        acknowledged, so Discord tells the learner it failed and nothing was recorded.
+        """
+        await self.scheduler.stop(timeout=JOBS_GRACE_S)
+        await _handlers_done(CLICKS_GRACE_S)
         await super().close()
         if self._db is not None:
             await self._db.close()
             self._db = None
+
+
+async def _handlers_done(timeout: float) -> None:  # noqa: ASYNC109 - shutdown must not hang forever
+    """Wait until no interaction handler is running (new ones may start meanwhile), for at most timeout seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (running := [t for t in asyncio.all_tasks() if t.get_name().startswith(HANDLER_TASKS)]) and (
+        left := deadline - loop.time()
+    ) > 0:
+        await asyncio.wait(running, timeout=left)

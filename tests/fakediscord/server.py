@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -46,6 +47,7 @@ class _Failure:
     status: int
     body: dict[str, Any]
     times: int | None
+    processed: bool = False
 
 
 class FakeDiscord:
@@ -420,10 +422,15 @@ class FakeDiscord:
         body: dict[str, Any] | None = None,
         *,
         times: int | None = None,
+        processed: bool = False,
     ) -> None:
-        """Answer matching requests with ``status`` and ``body`` (``times`` None: until clear_failures())."""
+        """Answer matching requests with ``status`` and ``body`` (``times`` None: until clear_failures()).
+
+        With ``processed`` the request takes effect first (a message is created, say) and only the answer is
+        lost, as when Discord fails after doing the work or a proxy times out.
+        """
         body = body or {"message": "Injected failure", "code": 0}
-        self._failures.append(_Failure(method, re.compile(path_regex), status, body, times))
+        self._failures.append(_Failure(method, re.compile(path_regex), status, body, times, processed))
 
     def forbid_channel(self, channel: FakeChannel | int, *, edits: bool = False) -> None:
         """Message creates (and, with ``edits``, edits) in the channel answer 403 Missing Permissions."""
@@ -484,6 +491,9 @@ class FakeDiscord:
                     failure.times -= 1
                     if failure.times <= 0:
                         self._failures.remove(failure)
+                if failure.processed:
+                    with contextlib.suppress(ApiError):
+                        await handler(request)
                 return _json(failure.body, failure.status)
         major = "+".join(v for k, v in request.match_info.items() if k in ("channel_id", "guild_id", "token"))
         exempt = rec.path.startswith(("/interactions/", "/webhooks/"))
