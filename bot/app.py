@@ -128,6 +128,17 @@ class RevisionBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands", len(synced))
 
+    def _stop_taking_interactions(self) -> None:
+        """Leave interactions that arrive from now on unacknowledged, so none starts as the connection closes.
+
+        discord.py has no public switch for this: its gateway looks each event's parser up in the state's
+        parsers table, so INTERACTION_CREATE's entry is replaced. Discord shows the learner that the click
+        failed, and they can click again once the bot is back.
+        """
+        parsers = getattr(self._connection, "parsers", None)
+        if isinstance(parsers, dict) and "INTERACTION_CREATE" in parsers:
+            parsers["INTERACTION_CREATE"] = _ignore_interaction
+
     async def on_ready(self) -> None:
         log.info("ready as %s servers=%d", self.user, len(self.guilds))
 
@@ -138,6 +149,7 @@ class RevisionBot(commands.Bot):
         acknowledged, so Discord tells the learner it failed and nothing was recorded.
         """
         await self.scheduler.stop(timeout=JOBS_GRACE_S)
+        self._stop_taking_interactions()
         await _handlers_done(CLICKS_GRACE_S)
         await super().close()
         if self._db is not None:
@@ -153,3 +165,7 @@ async def _handlers_done(timeout: float) -> None:  # noqa: ASYNC109 - shutdown m
         left := deadline - loop.time()
     ) > 0:
         await asyncio.wait(running, timeout=left)
+
+
+def _ignore_interaction(data: Any) -> None:
+    log.info("interaction left unanswered: the bot is stopping id=%s", data.get("id"))

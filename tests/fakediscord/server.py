@@ -66,6 +66,7 @@ class FakeDiscord:
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
         self._builder = InteractionBuilder(self)
         self._failures: list[_Failure] = []
+        self._stalls: list[tuple[str | None, re.Pattern[str], asyncio.Event]] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
@@ -432,6 +433,12 @@ class FakeDiscord:
         body = body or {"message": "Injected failure", "code": 0}
         self._failures.append(_Failure(method, re.compile(path_regex), status, body, times, processed))
 
+    def stall(self, method: str | None, path_regex: str) -> asyncio.Event:
+        """Hold matching requests unanswered until the returned event is set (a slow Discord)."""
+        release = asyncio.Event()
+        self._stalls.append((method, re.compile(path_regex), release))
+        return release
+
     def forbid_channel(self, channel: FakeChannel | int, *, edits: bool = False) -> None:
         """Message creates (and, with ``edits``, edits) in the channel answer 403 Missing Permissions."""
         channel_id = _id(channel)
@@ -485,6 +492,9 @@ class FakeDiscord:
             return await handler(request)
         resource = resource_obj.canonical
         self._check_auth(rec)
+        for method, path, release in self._stalls:
+            if method in (None, rec.method) and path.fullmatch(rec.path):
+                await release.wait()
         for failure in self._failures:
             if failure.method in (None, rec.method) and failure.path.fullmatch(rec.path):
                 if failure.times is not None:
