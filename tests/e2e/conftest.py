@@ -49,3 +49,11 @@ def run_bot(fake_discord: FakeDiscord, settings: Settings, clock: FixedClock) ->
             yield bot
 
     return runner
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the fault test did (its rounds and the faults injected), with or without -s."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "fault_summary":
+                terminalreporter.write_line(str(value))
