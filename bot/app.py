@@ -65,6 +65,7 @@ class RevisionBot(commands.Bot):
         self._db: Database | None = None
         self.started_at = self.clock.now()
         self._reload_lock = asyncio.Lock()
+        self._shutdown: asyncio.Task[None] | None = None
 
     @property
     def services(self) -> Services:
@@ -146,8 +147,14 @@ class RevisionBot(commands.Bot):
         """Let jobs (posts, closing edits) and then clicks in flight finish, then close Discord, then the database.
 
         Clicks keep being answered while jobs finish; one that comes after the connection closed is never
-        acknowledged, so Discord tells the learner it failed and nothing was recorded.
+        acknowledged, so Discord tells the learner it failed and nothing was recorded. Every caller waits for
+        the same shutdown (a signal's and the runner's).
         """
+        if self._shutdown is None:
+            self._shutdown = asyncio.create_task(self._shut_down(), name="revbot-shutdown")
+        await self._shutdown
+
+    async def _shut_down(self) -> None:
         await self.scheduler.stop(timeout=JOBS_GRACE_S)
         self._stop_taking_interactions()
         await _handlers_done(CLICKS_GRACE_S)
