@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -78,7 +79,7 @@ class Delivery:
             if post.class_quiz_id is not None:
                 continue  # a class quiz resumes or ends its own questions (cogs/classquiz.py)
             if post.closes_at is not None and post.closes_at <= now:
-                await self._close_post(post.post_id)
+                await self.close_post(post.post_id)
             elif post.closes_at is not None:
                 self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
         soon = now + CATCH_UP_DELAY
@@ -293,24 +294,19 @@ class Delivery:
 
     async def close_post(self, post_id: int) -> None:
         """Close a post and edit its message to reveal the answer (the scheduler's job)."""
-        await self._close_post(post_id)
+        await self._closing(post_id, self._services.posting.close)
 
-    async def _close_post(self, post_id: int) -> None:
+    async def reveal(self, post_id: int) -> None:
+        """Finish the closing edit of a closed post (the scheduler's job, after a failure or a stop)."""
+        await self._closing(post_id, self._services.posting.summary)
+
+    async def _closing(self, post_id: int, step: Callable[[int], Awaitable[ClosedPost | None]]) -> None:
         try:
-            closed = await self._services.posting.close(post_id)
+            closed = await step(post_id)
             if closed is not None:
                 await self._reveal(closed)
         except Exception:
             log.exception("closing crashed post=%s", post_id)
-
-    async def reveal(self, post_id: int) -> None:
-        """Finish the closing edit of a closed post (the scheduler's job, after a failure or a stop)."""
-        try:
-            closed = await self._services.posting.summary(post_id)
-            if closed is not None:
-                await self._reveal(closed)
-        except Exception:
-            log.exception("closing edit crashed post=%s", post_id)
 
     async def _reveal(self, closed: ClosedPost) -> None:
         """Edit a closed post's message to show the answer (a class-quiz question only has its buttons disabled)."""

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from benchmarks._process import bot_env
 from bot.domain.clock import to_ms
 from bot.domain.entities import GuildSettings, Schedule, ScheduleKind
 from bot.storage.db import Database
@@ -31,7 +32,6 @@ from tests.fakediscord.messages import FakeInteraction, FakeMessage
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import FakeGuild, World
 
-ROOT = Path(__file__).resolve().parents[2]
 SEED = 24
 ROUNDS = int(os.environ.get("FAULT_ROUNDS", "12"))  # about 35 s; set FAULT_ROUNDS for a longer soak
 MANAGE_GUILD = 1 << 5
@@ -82,20 +82,6 @@ async def _schedule_due_slots(database: Path, guilds: list[FakeGuild]) -> int:
     return 2 * len(guilds)
 
 
-def _env(fake: FakeDiscord, data: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATA_DIR", "DATABASE_PATH"))}
-    env.update(
-        DISCORD_TOKEN=fake.token,
-        DISCORD_API_BASE_URL=fake.api_base,
-        DISCORD_GATEWAY_URL=fake.gateway_url,
-        DATA_DIR=str(data),
-        CONTENT_DIR=str(ROOT / "content"),
-        LOG_LEVEL="INFO",
-        PYTHONFAULTHANDLER="1",
-    )
-    return env
-
-
 @dataclass
 class Bot:
     """One `revbot run` process and what it printed."""
@@ -119,7 +105,7 @@ async def _start(fake: FakeDiscord, data: Path) -> Bot:
         "bot",
         "run",
         cwd=data.parent,
-        env=_env(fake, data),
+        env={**bot_env(fake, data), "PYTHONFAULTHANDLER": "1"},  # a hung stop dumps its stacks on SIGABRT
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )

@@ -15,7 +15,14 @@ from bot.scheduling import close_job_id, reveal_job_id, send_job_id, slot_job_id
 from bot.storage.answers import AnswerRepository
 from tests.e2e.conftest import BotRunner
 from tests.e2e.test_daily import _buttons, _fire, _post_daily, _setup_daily
+from tests.fakediscord.messages import FakeMessage
 from tests.fakediscord.server import FakeDiscord
+
+
+async def _post(fake: FakeDiscord, bot: object, clock: FixedClock) -> tuple[FakeMessage, int]:
+    """Post today's daily question; return its message and post id."""
+    message, _ = await _post_daily(fake, bot, clock)
+    return message, _buttons(message)[0][0]
 
 
 async def _recorded_message(bot: object, post_id: int) -> int | None:
@@ -102,8 +109,7 @@ async def test_a_closing_edit_that_failed_is_finished_after_a_restart(
 ) -> None:
     """The post closed but its message still showed buttons: the next start edits it to show the answer."""
     async with run_bot() as bot:
-        message, _ = await _post_daily(fake_discord, bot, clock)
-        post_id = _buttons(message)[0][0]
+        message, post_id = await _post(fake_discord, bot, clock)
         fake_discord.fail("PATCH", rf"/channels/\d+/messages/{message.id}", 503)
         clock.advance(timedelta(hours=2))
         await _fire(bot, close_job_id(post_id))
@@ -142,8 +148,7 @@ async def test_a_click_being_answered_at_shutdown_gets_its_reply(
 ) -> None:
     """A stop waits for a click's reply on its way; a click after the stop began is not acknowledged at all."""
     async with run_bot() as bot:
-        message, _ = await _post_daily(fake_discord, bot, clock)
-        post_id = _buttons(message)[0][0]
+        message, post_id = await _post(fake_discord, bot, clock)
         release = fake_discord.stall("POST", r"/interactions/\d+/[^/]+/callback")
         click = await fake_discord.click(message, f"rb:ans:{post_id}:0", user="alice")
         await fake_discord.wait_for(lambda: any(f"/interactions/{click.id}/" in r.path for r in fake_discord.requests))
