@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from bot.authoring.coverage import coverage
+from bot.authoring.preview import Preview, preview_items
+from bot.authoring.schema import stale_schemas, write_schemas
 from bot.backups import backup_into
-from bot.course.coverage import coverage
 from bot.course.loader import ContentInvalid, load_catalog
-from bot.course.preview import Preview, preview_items
-from bot.course.schema import stale_schemas, write_schemas
 from bot.settings import Settings
 from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
 
@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     _content_path(cover)
     cover.add_argument("--strict", action="store_true", help="exit 1 when any item is not tested")
     cover.set_defaults(handler=_coverage)
+
+    lint = content_commands.add_parser(
+        "lint", help="measure how far test-taking cues alone score, and find near-duplicate items"
+    )
+    _content_path(lint)
+    lint.add_argument("--element", metavar="ID", help="only this element (the limits then apply to it alone)")
+    lint.add_argument("--strict", action="store_true", help="exit 1 when a cue or a duplicate is over the limits")
+    lint.set_defaults(handler=_lint)
 
     preview = content_commands.add_parser("preview", help="take questions and challenges in the terminal")
     _content_path(preview)
@@ -154,6 +162,23 @@ def _coverage(args: argparse.Namespace) -> int:
     return EXIT_FAILED if args.strict and untested else EXIT_OK
 
 
+def _lint(args: argparse.Namespace) -> int:
+    from bot.authoring.lint import item_lines, lint, report_lines
+
+    catalog, code = _load(args)
+    if catalog is None:
+        return code
+    if args.element is not None and not catalog.has_element(args.element):
+        known = ", ".join(e.id for e in catalog.elements())
+        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+        return EXIT_USAGE
+    where = item_lines(args.path or Settings().content_dir)
+    report = lint(catalog, lambda item_id: where.get(item_id, "?"), args.element)
+    for line in report_lines(report):
+        print(line)
+    return EXIT_FAILED if args.strict and report.failed else EXIT_OK
+
+
 def _preview(args: argparse.Namespace) -> int:
     catalog, code = _load(args)
     if catalog is None:
@@ -176,13 +201,13 @@ def _read_line() -> str:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from bot.course.importer import run_import
+    from bot.authoring.importer import run_import
 
     return run_import(args.notes, args.course, args.out, args.title, sys.stdout, sys.stderr)
 
 
 def _review(args: argparse.Namespace) -> int:
-    from bot.course.review import run_review
+    from bot.authoring.review import run_review
 
     return run_review(args.path, args.mark, args.all, sys.stdout, sys.stderr)
 

@@ -97,6 +97,7 @@ class Delivery:
         for first in range(0, len(schedules), REGISTER_AT_ONCE):
             chunk = schedules[first : first + REGISTER_AT_ONCE]
             due = {(d.schedule.guild_id, d.schedule.kind) for d in await services.posting.due_now(chunk)}
+            due |= {(s.guild_id, s.kind) for s in await services.weekly.due_now(chunk)}  # a missed weekly summary
             caught_up += len(due)
             with self._bot.scheduler.adding_many():
                 for schedule, settings in chunk:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.course.loader import ContentInvalid
 from bot.status import BotStatus, collect_status, duration
-from bot.ui.errors import UserFacingError
+from bot.ui.errors import MESSAGE_LIMIT, UserFacingError
 from bot.ui.text import plural, timestamp
 
 if TYPE_CHECKING:
@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MESSAGE_LIMIT = 2000
 ERRORS_FILE = "content-errors.txt"
 
 

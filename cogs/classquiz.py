@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -18,12 +18,12 @@ from bot.domain.entities import PostState
 from bot.services.classquiz import ClassQuizService, QuizAlreadyLive, QuizResults
 from bot.services.posting import NothingToPost
 from bot.storage.classquiz import ClassQuizRepository
-from bot.ui.checks import guild_id_of, tutor_only
+from bot.ui.checks import check_element, guild_id_of, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.classquiz import csv_file, lobby_embed, question_embed, results_embed, reveal_embed
 from bot.ui.errors import UserFacingError
+from bot.ui.options import Bounded, ElementId, Pick
 from bot.ui.posts import post_view
-from cogs.post import check_element
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -34,6 +34,13 @@ log = logging.getLogger(__name__)
 LOBBY_WAIT = timedelta(seconds=15)  # timed quizzes: time to read the lobby before question 1
 REVEAL_PAUSE = timedelta(seconds=8)  # timed quizzes: time to read each reveal before the next question
 NONE = discord.AllowedMentions.none()
+MODES = [app_commands.Choice(name=m.value, value=m.value) for m in Mode]
+QuestionCount = app_commands.Transform[int, Bounded("questions", 1, 20)]  # the limits of the class_quizzes table
+Seconds = app_commands.Transform[int, Bounded("seconds", 10, 120)]
+ModeChoice = app_commands.Transform[app_commands.Choice[str], Pick("mode", MODES)]
+QuizNumber = app_commands.Transform[
+    int, Bounded("quiz", 1, 2**53 - 1, refusal="quiz must be the number of a class quiz: start typing to pick one.")
+]
 
 
 def question_job_id(quiz_id: int, index: int) -> str:
@@ -74,19 +81,25 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
     async def start(
         self,
         interaction: discord.Interaction[RevisionBot],
-        element: str | None = None,
-        questions: app_commands.Range[int, 1, 20] = 10,
-        seconds: app_commands.Range[int, 10, 120] = 30,
-        mode: Literal["timed", "paced"] = "timed",
+        element: ElementId | None = None,
+        questions: QuestionCount = 10,
+        seconds: Seconds = 30,
+        mode: ModeChoice | None = None,
     ) -> None:
         """Open a quiz's lobby in this channel."""
         guild_id = guild_id_of(interaction)
         if interaction.channel_id is None:
             raise UserFacingError("Use this command in the channel where the quiz should run.")
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         try:
             quiz = await self.service.start(
-                guild_id, interaction.channel_id, interaction.user.id, element, questions, seconds, Mode(mode)
+                guild_id,
+                interaction.channel_id,
+                interaction.user.id,
+                element,
+                questions,
+                seconds,
+                Mode(mode.value) if mode else Mode.TIMED,
             )
         except QuizAlreadyLive as exc:
             raise UserFacingError(
@@ -122,7 +135,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
     @app_commands.command(name="results", description="Get a past quiz's results and CSV")
     @app_commands.describe(quiz="Which quiz (default: the latest in this server)")
     @tutor_only()
-    async def results(self, interaction: discord.Interaction[RevisionBot], quiz: int | None = None) -> None:
+    async def results(self, interaction: discord.Interaction[RevisionBot], quiz: QuizNumber | None = None) -> None:
         """Send the tutor a quiz's scores and its CSV privately."""
         guild_id = guild_id_of(interaction)
         if quiz is None:

@@ -10,14 +10,15 @@ from discord.ext import commands
 
 from bot.domain.periods import Period
 from bot.ui.boards import board_embed, board_view, standing_embed, viewer_line
-from bot.ui.checks import guild_id_of
+from bot.ui.checks import check_element, guild_id_of
 from bot.ui.choices import element_autocomplete
-from bot.ui.errors import UserFacingError
+from bot.ui.options import ElementId, Pick
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
 
 PERIODS = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
+PeriodChoice = app_commands.Transform[app_commands.Choice[str], Pick("period", PERIODS)]
 
 
 class Leaderboard(commands.Cog):
@@ -28,21 +29,18 @@ class Leaderboard(commands.Cog):
 
     @app_commands.command(name="leaderboard", description="Show the top learners for a period")
     @app_commands.describe(period="Which period (default: this week)", element="Only this element (optional)")
-    @app_commands.choices(period=PERIODS)
     @app_commands.autocomplete(element=element_autocomplete)
     @app_commands.guild_only()
     async def leaderboard(
         self,
         interaction: discord.Interaction[RevisionBot],
-        period: app_commands.Choice[str] | None = None,
-        element: str | None = None,
+        period: PeriodChoice | None = None,
+        element: ElementId | None = None,
     ) -> None:
         """Post the board's first page, and tell the caller their own rank privately."""
         guild_id = guild_id_of(interaction)
+        check_element(self.bot.services.catalog, element)
         catalog = self.bot.services.catalog
-        if element is not None and not catalog.has_element(element):
-            known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
-            raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
         chosen = Period(period.value) if period else Period.WEEK
         page = await self.bot.services.leaderboards.leaderboard(
             guild_id, chosen, element, viewer_id=interaction.user.id

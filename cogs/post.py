@@ -12,9 +12,10 @@ from discord.ext import commands
 from bot.delivery import PostFailed
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
-from bot.ui.checks import guild_id_of, tutor_only
+from bot.ui.checks import check_element, guild_id_of, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
+from bot.ui.options import CloseAfterHours, ElementId
 from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
     async def question(
         self,
         interaction: discord.Interaction[RevisionBot],
-        element: str | None = None,
-        close_after: app_commands.Range[int, 1, 168] = 1,
+        element: ElementId | None = None,
+        close_after: CloseAfterHours = 1,
     ) -> None:
         """Post a question from the server's selection now."""
         await self._post(interaction, PostKind.QUESTION, element, close_after)
@@ -56,8 +57,8 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
     async def challenge(
         self,
         interaction: discord.Interaction[RevisionBot],
-        element: str | None = None,
-        close_after: app_commands.Range[int, 1, 168] = 1,
+        element: ElementId | None = None,
+        close_after: CloseAfterHours = 1,
     ) -> None:
         """Post a challenge from the server's selection now."""
         await self._post(interaction, PostKind.CHALLENGE, element, close_after)
@@ -68,7 +69,7 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
         guild_id = guild_id_of(interaction)
         if interaction.channel_id is None:
             raise UserFacingError("Use this command in the channel where the post should go.")
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             opened = await self.bot.delivery.post_now(
@@ -82,14 +83,6 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
             f"Posted {what} from {opened.item.element.title}." + (f" It closes {timestamp(closes)}." if closes else ""),
             ephemeral=True,
         )
-
-
-def check_element(bot: RevisionBot, element: str | None) -> None:
-    """Refuse an element id the course does not have, listing the ones it has."""
-    catalog = bot.services.catalog
-    if element is not None and not catalog.has_element(element):
-        known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
-        raise UserFacingError(f"There is no element {element!r}. Choose one of: {known}.")
 
 
 async def setup(bot: RevisionBot) -> None:

@@ -9,11 +9,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui.checks import guild_id_of, tutor_only
+from bot.ui.checks import check_element, guild_id_of, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.mydata import CONFIRM_TEXT, ConfirmDeleteButton, confirm_view
+from bot.ui.options import ElementId
 from bot.ui.stats import report_embed
-from cogs.post import check_element
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -57,9 +57,9 @@ class Reports(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @tutor_only()
-    async def report(self, interaction: discord.Interaction[RevisionBot], element: str | None = None) -> None:
+    async def report(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Send the report privately with every question's statistics as CSV."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         guild_id = guild_id_of(interaction)
         reports = self.bot.services.reports
         questions = await reports.question_report(guild_id, element)

@@ -16,7 +16,8 @@ from bot.domain.slots import describe_weekdays, parse_local_time, parse_weekdays
 from bot.ui.checks import guild_id_of, guild_of, tutor_only
 from bot.ui.choices import days_autocomplete, timezone_autocomplete
 from bot.ui.errors import UserFacingError
-from bot.ui.text import timestamp
+from bot.ui.options import CloseAfterHours, DaysText, LocalTime, Pick, TimezoneName
+from bot.ui.text import clip, timestamp
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -34,14 +35,18 @@ KIND_CHOICES = [
     app_commands.Choice(name="spot the mistake", value="spot"),
     app_commands.Choice(name="weekly summary", value="weekly"),
 ]
+DayChoice = app_commands.Transform[app_commands.Choice[str], Pick("day", DAY_CHOICES)]
+WeekStartChoice = app_commands.Transform[app_commands.Choice[int], Pick("day", WEEK_STARTS)]
+KindChoice = app_commands.Transform[app_commands.Choice[str], Pick("kind", KIND_CHOICES)]
 
 
 def zone_or_error(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file name
         raise UserFacingError(
-            f"{name!r} is not a timezone I know. Start typing a place and pick from the list, e.g. Europe/London."
+            f"{clip(name, 64)!r} is not a timezone I know. "
+            "Start typing a place and pick from the list, e.g. Europe/London."
         ) from None
 
 
@@ -74,11 +79,11 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         self,
         interaction: discord.Interaction[RevisionBot],
         channel: discord.TextChannel,
-        time: str,
-        timezone: str,
-        days: str = "every day",
+        time: LocalTime,
+        timezone: TimezoneName,
+        days: DaysText = "every day",
         role: discord.Role | None = None,
-        close_after: app_commands.Range[int, 1, 168] = 12,
+        close_after: CloseAfterHours = 12,
     ) -> None:
         """Save the daily question schedule and show when it next runs."""
         await self._save_schedule(interaction, ScheduleKind.DAILY, channel, time, timezone, days, role, close_after)
@@ -98,11 +103,11 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         self,
         interaction: discord.Interaction[RevisionBot],
         channel: discord.TextChannel,
-        time: str,
-        days: str = "weekdays",
-        timezone: str | None = None,
+        time: LocalTime,
+        days: DaysText = "weekdays",
+        timezone: TimezoneName | None = None,
         role: discord.Role | None = None,
-        close_after: app_commands.Range[int, 1, 168] = 12,
+        close_after: CloseAfterHours = 12,
     ) -> None:
         """Save the spot-the-mistake schedule and show when it next runs."""
         await self._save_schedule(interaction, ScheduleKind.SPOT, channel, time, timezone, days, role, close_after)
@@ -114,16 +119,15 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         time="Local time to post, 24-hour clock, e.g. 18:00",
         timezone="Your server's timezone (default: the one already set, or Europe/London)",
     )
-    @app_commands.choices(day=DAY_CHOICES)
     @app_commands.autocomplete(timezone=timezone_autocomplete)
     @tutor_only()
     async def weekly(
         self,
         interaction: discord.Interaction[RevisionBot],
         channel: discord.TextChannel,
-        day: app_commands.Choice[str],
-        time: str,
-        timezone: str | None = None,
+        day: DayChoice,
+        time: LocalTime,
+        timezone: TimezoneName | None = None,
     ) -> None:
         """Save the weekly summary schedule and show when it next runs."""
         await self._save_schedule(interaction, ScheduleKind.WEEKLY, channel, time, timezone, day.value, None, 12)
@@ -200,9 +204,8 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         )
 
     @app_commands.command(name="week-start", description="Choose the day weekly leaderboards start")
-    @app_commands.choices(day=WEEK_STARTS)
     @tutor_only()
-    async def week_start(self, interaction: discord.Interaction[RevisionBot], day: app_commands.Choice[int]) -> None:
+    async def week_start(self, interaction: discord.Interaction[RevisionBot], day: WeekStartChoice) -> None:
         """Save the first day of the week."""
         guild_id = guild_id_of(interaction)
         services = self.bot.services
@@ -268,11 +271,8 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
 
     @app_commands.command(name="disable", description="Stop a scheduled post")
     @app_commands.describe(kind="Which scheduled post to stop")
-    @app_commands.choices(kind=KIND_CHOICES)
     @tutor_only()
-    async def disable(
-        self, interaction: discord.Interaction[RevisionBot], kind: app_commands.Choice[str] | None = None
-    ) -> None:
+    async def disable(self, interaction: discord.Interaction[RevisionBot], kind: KindChoice | None = None) -> None:
         """Turn a schedule off; its settings are kept."""
         guild_id = guild_id_of(interaction)
         schedule_kind = ScheduleKind(kind.value if kind else "daily")

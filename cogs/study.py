@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import io
 from typing import TYPE_CHECKING
 
 import discord
@@ -12,14 +10,14 @@ from discord.ext import commands
 
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
-from bot.ui.checks import guild_id_of
+from bot.ui.checks import check_element, guild_id_of
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
+from bot.ui.options import ElementId
 from bot.ui.posts import post_embed, post_view
 from bot.ui.practice import PracticeNextButton, practice_question_embed, practice_view
 from bot.ui.revise import RevisePageButton, revise_pages, revise_view
-from bot.ui.stats import CHART_NAME, stats_chart, stats_embed
-from cogs.post import check_element
+from bot.ui.stats import stats_embed
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -34,9 +32,9 @@ class Study(commands.Cog):
     @app_commands.command(name="spot", description="Try a spot-the-mistake challenge on your own")
     @app_commands.describe(element="Only from this element (default: any)")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def spot(self, interaction: discord.Interaction[RevisionBot], element: str | None = None) -> None:
+    async def spot(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Send a private challenge; it counts in the learner's own stats, not on leaderboards."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         try:
             opened = await self.bot.services.posting.open_practice(
                 interaction.guild_id or 0, PostKind.CHALLENGE, element, seed=interaction.id
@@ -50,9 +48,9 @@ class Study(commands.Cog):
     @app_commands.command(name="practice", description="Practise 5 questions on your own: due ones first, then new")
     @app_commands.describe(element="Only from this element (default: any)")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def practice(self, interaction: discord.Interaction[RevisionBot], element: str | None = None) -> None:
+    async def practice(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
         """Start a private round; answers count in the learner's own stats, not on leaderboards."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         services = self.bot.services
         user_id = interaction.user.id
         item_ids = await services.practice.next_round(user_id, element)
@@ -73,9 +71,9 @@ class Study(commands.Cog):
     @app_commands.command(name="revise", description="Read an element's revision notes, page by page")
     @app_commands.describe(element="The element to revise")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def revise(self, interaction: discord.Interaction[RevisionBot], element: str) -> None:
+    async def revise(self, interaction: discord.Interaction[RevisionBot], element: ElementId) -> None:
         """Show the synopsis, key concepts, exam tips, common mistakes and marking points as pages."""
-        check_element(self.bot, element)
+        check_element(self.bot.services.catalog, element)
         pages = revise_pages(self.bot.services.catalog.element(element))
         await interaction.response.send_message(
             embed=pages[0], view=revise_view(element, 0, len(pages)), ephemeral=True
@@ -84,15 +82,10 @@ class Study(commands.Cog):
     @app_commands.command(name="stats", description="Your accuracy, weakest concepts and streaks in this server")
     @app_commands.guild_only()
     async def stats(self, interaction: discord.Interaction[RevisionBot]) -> None:
-        """Show the learner's own statistics with a chart of accuracy per element."""
+        """Show the learner's own statistics with text bars of accuracy per element."""
         stats = await self.bot.services.learner_stats.stats(guild_id_of(interaction), interaction.user.id)
-        embed = stats_embed(stats, interaction.user.display_name)
-        if not stats.elements:
-            await interaction.response.send_message(embed=embed, ephemeral=True)
-            return
-        png = await asyncio.to_thread(stats_chart, stats)  # pure-Python drawing: keep it off the event loop
         await interaction.response.send_message(
-            embed=embed, file=discord.File(io.BytesIO(png), filename=CHART_NAME), ephemeral=True
+            embed=stats_embed(stats, interaction.user.display_name), ephemeral=True
         )
 
 

@@ -22,6 +22,7 @@ async def make_post(
     open_for: timedelta | None = timedelta(hours=12),
     local_date: str | None = None,
     kind: PostKind = PostKind.QUESTION,
+    order: tuple[int, ...] | None = None,
 ) -> Post:
     """Create a post opening now (or at opens_at) and return it."""
     opens = opens_at or core.clock.now()
@@ -38,6 +39,7 @@ async def make_post(
                 element_id=element_id,
                 correct_option=correct,
                 option_count=options,
+                option_order=order,
                 opens_at=opens,
                 closes_at=opens + open_for if open_for else None,
                 local_date=local_date,

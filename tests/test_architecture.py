@@ -1,4 +1,4 @@
-"""The domain core and services never depend on Discord."""
+"""The layers keep to their rules: the core never depends on Discord, the running bot never on authoring tools."""
 
 from __future__ import annotations
 
@@ -6,21 +6,26 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DISCORD_FREE = ["bot/domain", "bot/services", "bot/course"]
+DISCORD_FREE = ["bot/domain", "bot/services", "bot/course", "bot/authoring"]
 
 
-def _imports(path: Path) -> set[str]:
+def _modules(path: Path) -> set[str]:
+    """Return the full names of the modules a file imports, wherever in the file."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
+            names.add(node.module)
     return names
 
 
+def _imports(path: Path) -> set[str]:
+    return {name.split(".")[0] for name in _modules(path)}
+
+
 def test_core_packages_never_import_discord() -> None:
-    """bot/domain, bot/services and bot/course import nothing from discord."""
+    """bot/domain, bot/services, bot/course and bot/authoring import nothing from discord."""
     offenders = [
         str(path.relative_to(ROOT))
         for folder in DISCORD_FREE
@@ -37,3 +42,25 @@ def test_import_check_would_catch_a_discord_import(tmp_path: Path) -> None:
     assert "discord" in _imports(sample)
     sample.write_text("import discord.ext.commands\n", encoding="utf-8")
     assert "discord" in _imports(sample)
+
+
+def test_the_running_bot_never_imports_the_authoring_tools() -> None:
+    """Only the command line reaches bot/authoring (import, lint, review, preview): the bot never loads them."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]
+        if "authoring" not in path.parts
+        and path.name != "cli.py"
+        and any(name == "bot.authoring" or name.startswith("bot.authoring.") for name in _modules(path))
+    ]
+    assert offenders == []
+
+
+def test_no_cog_imports_another_cog() -> None:
+    """Cogs share code through bot/ui and bot/services, so each can be loaded, reloaded or removed alone."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "cogs").glob("*.py")
+        if any(name == "cogs" or name.startswith("cogs.") for name in _modules(path))
+    ]
+    assert offenders == []

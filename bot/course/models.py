@@ -35,10 +35,11 @@ OPTION_LETTERS = "ABCDE"
 
 ID_PATTERN = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 ID_RE = re.compile(ID_PATTERN)
+ID_MAX_LENGTH = 64
 
 Id = Annotated[
     str,
-    StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=64),
+    StringConstraints(pattern=ID_PATTERN, min_length=1, max_length=ID_MAX_LENGTH),
     Field(description="Stable id: lower-case letters, digits, and - _ . between them (at most 64)."),
 ]
 
@@ -152,6 +153,10 @@ class Question(Strict):
     marking_points: tuple[Id, ...] = Field(default=(), description="Ids of the marking points it tests.")
     tips: tuple[Id, ...] = Field(default=(), description="Ids of the exam tips it tests.")
     difficulty: Literal[1, 2, 3] = Field(description="1 easy, 2 medium, 3 hard.")
+    fixed_order: bool = Field(
+        default=False,
+        description="Show the options in the order written (e.g. a scale); otherwise each post shuffles them.",
+    )
     origin: Provenance | None = Field(default=None, description="Only for generated items: where it came from.")
 
     @field_validator("options")

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
 from enum import IntFlag, StrEnum
 from zoneinfo import ZoneInfo
 
+from bot.domain.options import Order, shown, written_index
 from bot.domain.scoring import Origin
 
 DEFAULT_TIMEZONE = "Europe/London"
@@ -94,6 +96,15 @@ class Post:
     message_id: int | None = None
     local_date: str | None = None
     class_quiz_id: int | None = None
+    option_order: Order | None = None  # written index of the option at each shown place; None: as written
+
+    def shown(self, options: Sequence[str]) -> tuple[str, ...]:
+        """Return the item's options in the order this post shows them."""
+        return shown(options, self.option_order)
+
+    def written_index(self, place: int) -> int:
+        """Return the written index of the option this post shows at a place."""
+        return written_index(place, self.option_order)
 
     def is_open_at(self, when: datetime) -> bool:
         return self.state is PostState.OPEN and (self.closes_at is None or when < self.closes_at)
@@ -115,6 +126,7 @@ class NewPost:
     channel_id: int | None = None
     local_date: str | None = None
     class_quiz_id: int | None = None
+    option_order: Order | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,8 @@ class ItemStats:
     facility: float | None  # share correct
     choice_counts: tuple[int, ...]
     discrimination: float | None  # upper group's facility minus lower group's; None with too few learners
-    most_chosen_wrong: int | None
+    most_chosen_wrong: int | None  # options are counted by written index: posts show them shuffled
+    most_chosen_wrong_text: str | None = None
 
 
 def item_stats(

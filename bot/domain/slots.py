@@ -52,6 +52,18 @@ def next_slot(local_time: time, weekdays: Weekdays, zone: ZoneInfo, after: datet
     return None  # pragma: no cover - a non-empty set of weekdays always matches within 8 days
 
 
+def last_slot(local_time: time, weekdays: Weekdays, zone: ZoneInfo, now: datetime) -> datetime | None:
+    """Return the latest slot at or before a moment, within the week before it, or None if there is none."""
+    day = now.astimezone(zone).date()
+    for _ in range(8):
+        if _on_day(weekdays, day.weekday()):
+            candidate = slot_on(day, local_time, zone)
+            if candidate <= now:
+                return candidate
+        day -= ONE_DAY
+    return None
+
+
 def slot_today(local_time: time, weekdays: Weekdays, zone: ZoneInfo, now: datetime) -> datetime | None:
     """Return today's slot (local date of now) if today is a chosen weekday, else None."""
     today = now.astimezone(zone).date()

@@ -15,8 +15,9 @@ from bot.course.models import Question
 from bot.domain.classquiz import Mode, Phase, Step
 from bot.domain.clock import Clock
 from bot.domain.entities import NewPost, Post, PostKind, PostState
+from bot.domain.ranking import competition_ranks
 from bot.domain.scoring import Origin
-from bot.services.posting import NothingToPost
+from bot.services.posting import NothingToPost, layout
 from bot.storage.classquiz import ClassQuiz, ClassQuizRepository, QuizAnswer
 from bot.storage.db import Database
 from bot.storage.posts import PostRepository
@@ -25,7 +26,18 @@ log = logging.getLogger(__name__)
 
 TOP = 5
 HARDEST = 3
-CSV_HEADER = ("question", "question_id", "learner", "learner_id", "answer", "correct", "seconds", "points")
+# "answer" is the letter the learner saw (options are shuffled per post); "answer_text" says which option it was.
+CSV_HEADER = (
+    "question",
+    "question_id",
+    "learner",
+    "learner_id",
+    "answer",
+    "answer_text",
+    "correct",
+    "seconds",
+    "points",
+)
 
 
 class QuizAlreadyLive(Exception):
@@ -57,6 +69,7 @@ class Standing:
     name: str
     points: int
     correct: int
+    rank: int  # shared by equal points, as on the leaderboards (1, 2, 2, 4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,14 +180,16 @@ class ClassQuizService:
         located = self._catalog.question(item_id)
         now = self._clock.now()
         to = quiz.state.open_next()
+        correct, count, order = layout(located.item, f"class:{quiz_id}:{item_id}")
         new = NewPost(
             guild_id=quiz.guild_id,
             kind=PostKind.QUESTION,
             origin=Origin.CLASS,
             item_id=item_id,
             element_id=located.element.id,
-            correct_option=located.item.correct_index,
-            option_count=len(located.item.choices),
+            correct_option=correct,
+            option_count=count,
+            option_order=order,
             opens_at=now,
             closes_at=now + timedelta(seconds=quiz.seconds),
             channel_id=quiz.channel_id,
@@ -252,10 +267,12 @@ class ClassQuizService:
         hardest = []
         for number, post in enumerate(posts, start=1):
             right = 0
+            question = self._catalog.question(post.item_id).item
+            shown = post.shown(question.choices)
             for s in learners:
                 a = by_key.get((post.post_id, s.user_id))
                 if a is None:
-                    writer.writerow((number, post.item_id, s.name, s.user_id, "", "no", "", 0))
+                    writer.writerow((number, post.item_id, s.name, s.user_id, "", "", "no", "", 0))
                     continue
                 right += a.correct
                 seconds = f"{a.elapsed_ms / 1000:.1f}" if a.elapsed_ms is not None else ""
@@ -266,19 +283,19 @@ class ClassQuizService:
                         s.name,
                         s.user_id,
                         LETTERS[a.choice],
+                        shown[a.choice] if a.choice < len(shown) else "",
                         "yes" if a.correct else "no",
                         seconds,
                         a.points,
                     )
                 )
-            prompt = self._catalog.question(post.item_id).item.prompt
-            hardest.append(HardQuestion(number, post.item_id, prompt, right, len(learners)))
+            hardest.append(HardQuestion(number, post.item_id, question.prompt, right, len(learners)))
         hardest.sort(key=lambda h: (h.correct / h.learners if h.learners else 1.0, h.number))
         return QuizResults(quiz, len(posts), tuple(standings), tuple(hardest[:HARDEST]), out.getvalue())
 
 
 def _standings(answers: list[QuizAnswer]) -> tuple[Standing, ...]:
-    """Total each learner's points, best first (ties: more right answers, then name)."""
+    """Total each learner's points, best first; equal points share a rank (listed by right answers, then name)."""
     totals: dict[int, list[int]] = {}
     names: dict[int, str] = {}
     for a in answers:
@@ -286,5 +303,6 @@ def _standings(answers: list[QuizAnswer]) -> tuple[Standing, ...]:
         total[0] += a.points
         total[1] += a.correct
         names[a.user_id] = a.display_name
-    rows = [Standing(uid, names[uid], p, c) for uid, (p, c) in totals.items()]
-    return tuple(sorted(rows, key=lambda s: (-s.points, -s.correct, s.name.lower(), s.user_id)))
+    order = sorted(totals.items(), key=lambda t: (-t[1][0], -t[1][1], names[t[0]].lower(), t[0]))
+    ranks = competition_ranks([p for _, (p, _) in order])
+    return tuple(Standing(uid, names[uid], p, c, rank) for rank, (uid, (p, c)) in zip(ranks, order, strict=True))

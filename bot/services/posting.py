@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.course.catalog import Catalog, Located
-from bot.course.models import Challenge, Question
+from bot.course.models import Challenge, Question, QuestionKind
 from bot.domain.clock import Clock
 from bot.domain.entities import GuildSettings, NewPost, Post, PostKind, Schedule, ScheduleKind
+from bot.domain.options import Order, shuffled_order
 from bot.domain.scoring import Origin
 from bot.domain.slots import next_slot, slot_today
 from bot.services.selection import SelectionService
@@ -149,11 +150,8 @@ class PostingService:
         if item_id is None:
             raise NothingToPost("there is nothing of this kind to post" + (f" in {element_id}" if element_id else ""))
         located = self._catalog.question(item_id) if kind is PostKind.QUESTION else self._catalog.challenge(item_id)
-        item = located.item
-        correct, count = (
-            (item.correct_index, len(item.choices)) if isinstance(item, Question) else (item.mistake, len(item.options))
-        )
         now = self._clock.now()
+        correct, count, order = layout(located.item, f"{seed}:{item_id}:{now.isoformat()}")
         new = NewPost(
             guild_id=guild_id,
             kind=kind,
@@ -162,6 +160,7 @@ class PostingService:
             element_id=located.element.id,
             correct_option=correct,
             option_count=count,
+            option_order=order,
             opens_at=now,
             closes_at=now + timedelta(minutes=close_after_minutes) if close_after_minutes else None,
             channel_id=channel_id,
@@ -227,6 +226,20 @@ class PostingService:
 
     async def latest(self, guild_id: int, kind: PostKind) -> Post | None:
         return await self._posts.latest(guild_id, kind)
+
+
+def layout(item: Question | Challenge, seed: str) -> tuple[int, int, Order | None]:
+    """Return where a new post shows the right option, how many it shows, and their shuffled order.
+
+    Multiple-choice options are shuffled so the answer's place gives nothing away; true/false, items marked
+    fixed_order and spot-the-mistake lines (a reply read in order) keep the order they were written in.
+    """
+    if isinstance(item, Challenge):
+        return item.mistake, len(item.options), None
+    if item.kind is QuestionKind.TRUE_FALSE or item.fixed_order:
+        return item.correct_index, len(item.choices), None
+    order = shuffled_order(len(item.choices), seed)
+    return order.index(item.correct_index), len(item.choices), order
 
 
 def _never_refused(opened: OpenedPost | None) -> OpenedPost:

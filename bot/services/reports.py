@@ -7,7 +7,7 @@ import io
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.course.catalog import Catalog
 from bot.course.models import OPTION_LETTERS as LETTERS
@@ -17,7 +17,17 @@ from bot.storage.reports import ReportRepository
 
 log = logging.getLogger(__name__)
 
-CSV_HEADER = ("item_id", "element_id", "attempts", "facility", "discrimination", "most_chosen_wrong", *LETTERS)
+# Option letters count by the order written in the content file; posts show options shuffled.
+CSV_HEADER = (
+    "item_id",
+    "element_id",
+    "attempts",
+    "facility",
+    "discrimination",
+    "most_chosen_wrong",
+    "most_chosen_wrong_text",
+    *LETTERS,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +60,9 @@ class ReportService:
         for a in answers:
             responses[a.item_id].append(ItemResponse(a.user_id, a.choice, a.correct))
         stats = [
-            item_stats(item_id, items[item_id].option_count, items[item_id].correct_option, given, scores)
+            self._with_wrong_text(
+                item_stats(item_id, items[item_id].option_count, items[item_id].correct_option, given, scores)
+            )
             for item_id, given in responses.items()
         ]
         stats.sort(key=lambda s: (s.facility if s.facility is not None else 1.0, -s.attempts, s.item_id))
@@ -104,10 +116,21 @@ class ReportService:
                     _decimal(s.facility),
                     _decimal(s.discrimination),
                     LETTERS[s.most_chosen_wrong] if s.most_chosen_wrong is not None else "",
+                    s.most_chosen_wrong_text or "",
                     *counts,
                 )
             )
         return out.getvalue()
+
+    def _with_wrong_text(self, stats: ItemStats) -> ItemStats:
+        """Add the text of the most chosen wrong option: letters change from post to post, the text does not."""
+        try:
+            choices = self._catalog.question(stats.item_id).item.choices
+        except KeyError:
+            return stats  # a question since removed from the content
+        if stats.most_chosen_wrong is None or stats.most_chosen_wrong >= len(choices):
+            return stats
+        return replace(stats, most_chosen_wrong_text=choices[stats.most_chosen_wrong])
 
     def _element_of(self, question_id: str) -> str:
         try:

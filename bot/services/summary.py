@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 from bot.course.catalog import Catalog
 from bot.domain.clock import Clock
-from bot.domain.entities import PostKind
+from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
 from bot.domain.periods import Window, local_midnight, week_start_date
 from bot.domain.ranking import competition_ranks
+from bot.domain.slots import last_slot
 from bot.storage.boards import BoardRepository, BoardScope
 from bot.storage.guilds import GuildRepository
 from bot.storage.summaries import SummaryRepository, WindowAnswer
@@ -99,6 +100,34 @@ class WeeklySummaryService:
         settings = await self._guilds.get(guild_id)
         return summary_week(self._clock.now(), settings.zone, settings.week_start)[0]
 
+    async def due_now(self, schedules: list[tuple[Schedule, GuildSettings]]) -> list[Schedule]:
+        """Return the weekly schedules whose last slot passed without a summary while its week is still current.
+
+        This catches up a summary missed while the bot was down, once: the claim a post writes marks the
+        week done. The slot must fall in the current week and a summary posted now must cover the week
+        the slot would have: a Monday summary of the week before is not posted on the Tuesday, and a
+        Friday one is not posted once the next week has begun.
+        """
+        now = self._clock.now()
+        due = []
+        for schedule, settings in schedules:
+            if schedule.kind is not ScheduleKind.WEEKLY or not schedule.enabled:
+                continue
+            zone = settings.zone
+            missed = last_slot(schedule.local_time, schedule.weekdays, zone, now)
+            if missed is None:
+                continue
+            if week_start_date(missed.astimezone(zone).date(), settings.week_start) != week_start_date(
+                now.astimezone(zone).date(), settings.week_start
+            ):
+                continue
+            week = summary_week(now, zone, settings.week_start)[0]
+            if summary_week(missed, zone, settings.week_start)[0] != week:
+                continue
+            if not await self._summaries.is_claimed(schedule.guild_id, week.isoformat()):
+                due.append(schedule)
+        return due
+
     async def build(self, guild_id: int) -> WeeklySummary:
         """Return the summary of the week a post made now would cover."""
         settings = await self._guilds.get(guild_id)
@@ -109,11 +138,12 @@ class WeeklySummaryService:
         ranks = competition_ranks([r.points for r in top_rows])
         top = tuple(Ranked(rank, r.display_name, r.points) for rank, r in zip(ranks, top_rows, strict=True))
         previous = {r.user_id: r.points for r in before_rows}
-        gains = [(r.points - previous.get(r.user_id, 0), r) for r in this_rows]
+        # Only learners who scored the week before can have improved: a newcomer's gain is all of their points.
+        gains = [(r.points - previous[r.user_id], r) for r in this_rows if r.user_id in previous]
         improved = None
         if gains:
             gain, row = max(gains, key=lambda pair: (pair[0], -pair[1].user_id))
-            if gain > 0 and row.user_id in previous:
+            if gain > 0:
                 improved = Improved(row.display_name, row.points, gain)
         end = window.end or self._clock.now()
         start = window.start or end

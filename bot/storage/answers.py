@@ -12,7 +12,7 @@ from bot.domain.periods import week_key
 from bot.domain.streaks import StreakState
 from bot.storage.db import Database
 from bot.storage.guilds import guild_settings_from_row
-from bot.storage.posts import POST_COLUMNS, post_from_row
+from bot.storage.posts import POST_COLUMNS, POST_WIDTH, post_from_row
 
 _ANSWER_COLUMNS = "post_id, user_id, display_name, choice, correct, points, answered_at"
 _POST_FIELDS = ", ".join(f"p.{c.strip()}" for c in POST_COLUMNS.split(","))
@@ -53,13 +53,13 @@ def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> Answ
     ).fetchone()
     if row is None:
         return AnswerContext(None, None, False)
-    post = post_from_row(row[:15])
-    name, choice, correct, points, answered_at = row[15:20]
+    post, rest = post_from_row(row[:POST_WIDTH]), row[POST_WIDTH:]
+    name, choice, correct, points, answered_at = rest[:5]
     first = None
     if choice is not None:
         first = Answer(post_id, user_id, name, choice, bool(correct), points, from_ms(answered_at))
-    settings = guild_settings_from_row(row[20:25]) if row[20] is not None else GuildSettings(post.guild_id)
-    streak = StreakState(*row[25:31]) if row[25] is not None else None
+    settings = guild_settings_from_row(rest[5:10]) if rest[5] is not None else GuildSettings(post.guild_id)
+    streak = StreakState(*rest[10:16]) if rest[10] is not None else None
     return AnswerContext(post, first, settings.streak_bonus, settings, streak)
 
 

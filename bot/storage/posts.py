@@ -10,13 +10,15 @@ import aiosqlite
 
 from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import NewPost, Post, PostKind, PostState
+from bot.domain.options import decode, encode
 from bot.domain.scoring import Origin
 from bot.storage.db import Database
 
 POST_COLUMNS = (
     "post_id, guild_id, kind, origin, item_id, element_id, correct_option, option_count, opens_at, closes_at, "
-    "state, channel_id, message_id, local_date, class_quiz_id"
+    "state, channel_id, message_id, local_date, class_quiz_id, option_order"
 )
+POST_WIDTH = POST_COLUMNS.count(",") + 1
 
 
 _LATEST_SQL = (
@@ -43,6 +45,7 @@ def post_from_row(row: tuple[Any, ...]) -> Post:
         message_id=row[12],
         local_date=row[13],
         class_quiz_id=row[14],
+        option_order=decode(row[15]),
     )
 
 
@@ -57,8 +60,8 @@ class PostRepository:
         try:
             cursor = await tx.execute(
                 "INSERT INTO posts (guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
-                "opens_at, closes_at, channel_id, local_date, class_quiz_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "opens_at, closes_at, channel_id, local_date, class_quiz_id, option_order) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 f"RETURNING {POST_COLUMNS}",
                 (
                     new.guild_id,
@@ -73,6 +76,7 @@ class PostRepository:
                     new.channel_id,
                     new.local_date,
                     new.class_quiz_id,
+                    encode(new.option_order),
                 ),
             )
             row = await cursor.fetchone()

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.entities import PostKind
+from bot.domain.options import decode, written_index
 from bot.storage.db import Database
 
 
 @dataclass(frozen=True, slots=True)
 class ItemAnswer:
-    """One learner's answer to one posting of an item."""
+    """One learner's answer to one posting of an item; choice is the option's written index."""
 
     item_id: str
     user_id: int
@@ -21,7 +22,7 @@ class ItemAnswer:
 
 @dataclass(frozen=True, slots=True)
 class PostedItem:
-    """How an item was shown in a server: its element, option count and right option."""
+    """How an item was shown in a server: its element, option count and right option (its written index)."""
 
     item_id: str
     element_id: str
@@ -39,22 +40,24 @@ class ReportRepository:
         """Return every on-board answer to the server's posts of a kind, optionally of one element."""
         where, params = _post_filter(guild_id, kind, element_id)
         rows = await self._db.fetch_all(
-            "SELECT p.item_id, a.user_id, a.choice, a.correct FROM posts p JOIN answers a ON a.post_id = p.post_id "
-            f"WHERE {where} AND a.on_board = 1 ORDER BY p.item_id, a.answered_at, a.answer_id",
+            "SELECT p.item_id, a.user_id, a.choice, a.correct, p.option_order FROM posts p "
+            f"JOIN answers a ON a.post_id = p.post_id WHERE {where} AND a.on_board = 1 "
+            "ORDER BY p.item_id, a.answered_at, a.answer_id",
             params,
         )
-        return [ItemAnswer(r[0], r[1], r[2], bool(r[3])) for r in rows]
+        return [ItemAnswer(r[0], r[1], written_index(r[2], decode(r[4])), bool(r[3])) for r in rows]
 
     async def posted_items(self, guild_id: int, kind: PostKind, element_id: str | None = None) -> dict[str, PostedItem]:
         """Return, per item the server was shown, its element, widest option count and latest right option."""
         where, params = _post_filter(guild_id, kind, element_id)
         rows = await self._db.fetch_all(
-            f"SELECT p.item_id, p.element_id, p.option_count, p.correct_option FROM posts p WHERE {where} "
-            "ORDER BY p.opens_at, p.post_id",
+            "SELECT p.item_id, p.element_id, p.option_count, p.correct_option, p.option_order FROM posts p "
+            f"WHERE {where} ORDER BY p.opens_at, p.post_id",
             params,
         )
         items: dict[str, PostedItem] = {}
-        for item_id, element, option_count, correct_option in rows:
+        for item_id, element, option_count, place, order in rows:
+            correct_option = written_index(place, decode(order))
             earlier = items.get(item_id)
             # Content may have been edited between postings: keep every option ever shown countable,
             # and judge "wrong" by the latest key, which is the one tutors are looking at now.

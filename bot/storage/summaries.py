@@ -36,6 +36,13 @@ class SummaryRepository:
             return False
         return True
 
+    async def is_claimed(self, guild_id: int, week_start: str) -> bool:
+        """Return whether this week's summary was posted (or is being posted) for the server."""
+        row = await self._db.fetch_one(
+            "SELECT 1 FROM summaries WHERE guild_id = ? AND week_start = ?", (guild_id, week_start)
+        )
+        return row is not None
+
     async def release(self, guild_id: int, week_start: str) -> None:
         """Forget a claim whose message could not be sent, so the next slot can try again."""
         async with self._db.transaction() as tx:

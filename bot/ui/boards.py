@@ -111,6 +111,12 @@ class BoardPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=P
 
     async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
         bot = interaction.client
+        if self.element_id is not None and not bot.services.catalog.has_element(self.element_id):
+            await interaction.response.send_message(
+                f"The element {self.element_id!r} is no longer in the course. /leaderboard shows a current board.",
+                ephemeral=True,
+            )
+            return
         try:
             if interaction.guild_id is None:
                 raise RuntimeError("leaderboard clicked outside a server")

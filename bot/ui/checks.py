@@ -7,7 +7,9 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.ui.errors import NotTutor
+from bot.course.catalog import Catalog
+from bot.ui.errors import NotTutor, UserFacingError
+from bot.ui.text import clip
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -47,3 +49,10 @@ def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage
     return interaction.guild
+
+
+def check_element(catalog: Catalog, element: str | None) -> None:
+    """Refuse an element id the course does not have, listing the ones it has."""
+    if element is not None and not catalog.has_element(element):
+        known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
+        raise UserFacingError(f"There is no element {clip(element, 64)!r}. Choose one of: {known}.")

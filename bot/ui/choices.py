@@ -40,7 +40,8 @@ async def timezone_autocomplete(_interaction: discord.Interaction[Any], current:
 
 async def days_autocomplete(_interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
     typed = current.strip().lower()
-    options = [d for d in DAY_SUGGESTIONS if d.startswith(typed)] or ([current] if current else [])
+    # A choice's name and value may have at most 100 characters: longer typing is offered cut short.
+    options = [d for d in DAY_SUGGESTIONS if d.startswith(typed)] or ([current[:100]] if current else [])
     return [app_commands.Choice(name=d, value=d) for d in options[:MAX_CHOICES]]
 
 

@@ -10,11 +10,10 @@ import discord
 from bot.domain.classquiz import Mode
 from bot.services.classquiz import OpenedQuestion, QuizResults, Reveal, Standing
 from bot.storage.classquiz import ClassQuiz
-from bot.ui.boards import safe_name
+from bot.ui.boards import MEDALS, safe_name
 from bot.ui.text import LETTERS, bar, clip, plural, timestamp
 
 COLOUR = discord.Colour.gold()
-MEDALS = ("🥇", "🥈", "🥉")
 
 
 def lobby_embed(quiz: ClassQuiz, element_title: str | None, first_at: datetime | None) -> discord.Embed:
@@ -39,7 +38,7 @@ def question_embed(opened: OpenedQuestion) -> discord.Embed:
     """Return a question with its options and a countdown that Discord keeps up to date."""
     question, quiz = opened.item.item, opened.quiz
     lines = [question.prompt, ""]
-    lines += [f"**{LETTERS[i]}** {option}" for i, option in enumerate(question.choices)]
+    lines += [f"**{LETTERS[i]}** {option}" for i, option in enumerate(opened.post.shown(question.choices))]
     if opened.post.closes_at is not None:
         lines += ["", f"⏱️ Time's up {timestamp(opened.post.closes_at)}."]
     embed = discord.Embed(
@@ -62,7 +61,9 @@ def reveal_embed(reveal: Reveal, *, waiting_for_tutor: bool) -> discord.Embed:
         spread.append(f"`{LETTERS[i]}` `{bar(share)}` {count}{mark}")
     embed = discord.Embed(
         title=f"Question {reveal.number}/{reveal.quiz.question_count} · answer",
-        description=clip(f"**{LETTERS[right]}** {question.choices[right]}\n\n{question.explanation}", 4096),
+        description=clip(
+            f"**{LETTERS[right]}** {reveal.post.shown(question.choices)[right]}\n\n{question.explanation}", 4096
+        ),
         colour=COLOUR,
     )
     embed.add_field(name=f"How the class chose ({total})", value="\n".join(spread), inline=False)
@@ -76,11 +77,15 @@ def reveal_embed(reveal: Reveal, *, waiting_for_tutor: bool) -> discord.Embed:
 def results_embed(results: QuizResults, note: str | None = None) -> discord.Embed:
     """Return the podium, everyone's score and the questions the class found hardest."""
     quiz, standings = results.quiz, results.standings
-    podium = "\n".join(f"{MEDALS[i]} **{safe_name(s.name)}** · {s.points} points" for i, s in enumerate(standings[:3]))
+    podium = "\n".join(
+        f"{MEDALS[s.rank]} **{safe_name(s.name)}** · {s.points} points" for s in standings if s.rank in MEDALS
+    )
     lines = [note] if note else []
     lines.append(f"{plural(results.asked, 'question')} asked.")
     lines.append(podium or "Nobody answered.")
-    embed = discord.Embed(title=f"Class quiz #{quiz.quiz_id} · results", description="\n".join(lines), colour=COLOUR)
+    embed = discord.Embed(
+        title=f"Class quiz #{quiz.quiz_id} · results", description=clip("\n".join(lines), 4096), colour=COLOUR
+    )
     if standings:
         embed.add_field(name="Everyone", value=clip(_table(standings), 1024), inline=False)
     hard = [
@@ -97,6 +102,4 @@ def csv_file(results: QuizResults) -> discord.File:
 
 
 def _table(standings: tuple[Standing, ...]) -> str:
-    return "\n".join(
-        f"{n}. {safe_name(s.name)} · {s.points} ({s.correct} right)" for n, s in enumerate(standings, start=1)
-    )
+    return "\n".join(f"{s.rank}. {safe_name(s.name)} · {s.points} ({s.correct} right)" for s in standings)

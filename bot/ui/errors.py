@@ -8,8 +8,12 @@ from typing import Any
 import discord
 from discord import app_commands
 
+from bot.ui.text import clip
+
 log = logging.getLogger(__name__)
 
+MESSAGE_LIMIT = 2000  # Discord refuses longer message content, and the user would see "did not respond"
+QUOTE_LIMIT = 64  # how much of a refused value a reply repeats
 APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
 DISCORD_TROUBLE = "Discord did not take that just now. Please try again in a moment."
 
@@ -24,6 +28,7 @@ class NotTutor(app_commands.CheckFailure):
 
 async def reply_privately(interaction: discord.Interaction[Any], text: str) -> None:
     """Send a private reply, whether or not the interaction was already answered."""
+    text = clip(text, MESSAGE_LIMIT)
     try:
         if interaction.response.is_done():
             await interaction.followup.send(text, ephemeral=True)
@@ -49,7 +54,7 @@ def message_for(error: app_commands.AppCommandError) -> str | None:
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down a little: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.TransformerError):
-        return f"{error.value!r} is not a valid {error.type.name.lower().replace('_', ' ')}."
+        return f"{clip(str(error.value), QUOTE_LIMIT)!r} is not a valid {error.type.name.lower().replace('_', ' ')}."
     if isinstance(error, app_commands.CheckFailure):
         return "You cannot use this command here."
     return None

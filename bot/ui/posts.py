@@ -50,7 +50,7 @@ def closed_embed(closed: ClosedPost) -> discord.Embed:
 def post_view(post: Post, item: Item, *, disabled: bool = False) -> discord.ui.View:
     """Return one button per option (the option's text for questions, its letter for challenges)."""
     view = discord.ui.View(timeout=None)
-    options = item.item.choices if isinstance(item.item, Question) else item.item.options
+    options = post.shown(item.item.choices) if isinstance(item.item, Question) else item.item.options
     for index, option in enumerate(options):
         label = option if isinstance(item.item, Question) else ""
         view.add_item(

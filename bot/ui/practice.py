@@ -59,7 +59,7 @@ def practice_view(post: Post, item: Item, user_id: int, position: int, post_ids:
     """Return the question's answer buttons and the Next (or Finish) button below them."""
     view = discord.ui.View(timeout=None)
     if isinstance(item.item, Question):
-        for index, option in enumerate(item.item.choices):
+        for index, option in enumerate(post.shown(item.item.choices)):
             view.add_item(AnswerButton(post.post_id, index, option))
     last = position + 1 >= len(post_ids)
     view.add_item(PracticeNextButton(user_id, position + 1, tuple(post_ids), "Finish" if last else "Next"))

@@ -25,7 +25,7 @@ def question_embed(post: Post, located: Located[Question]) -> discord.Embed:
     """Return the embed learners answer: the question, its options and when it closes."""
     question = located.item
     lines = [question.prompt, ""]
-    lines += [f"**{LETTERS[i]}** {option}" for i, option in enumerate(question.choices)]
+    lines += [f"**{LETTERS[i]}** {option}" for i, option in enumerate(post.shown(question.choices))]
     if post.closes_at is not None:
         lines += ["", f"Anyone can answer. Closes {timestamp(post.closes_at)}."]
     embed = discord.Embed(
@@ -47,7 +47,8 @@ def closed_question_embed(closed: ClosedPost) -> discord.Embed:
         description=question.prompt,
         colour=COLOUR_CLOSED,
     )
-    embed.add_field(name="Answer", value=clip(f"**{LETTERS[right]}** {question.choices[right]}", 1024), inline=False)
+    answer = post.shown(question.choices)[right]
+    embed.add_field(name="Answer", value=clip(f"**{LETTERS[right]}** {answer}", 1024), inline=False)
     if total:
         spread = []
         for i, count in enumerate(closed.choice_counts):

@@ -9,29 +9,22 @@ import discord
 from bot.domain.itemstats import ItemStats
 from bot.services.reports import MisconceptionStat
 from bot.services.stats import LearnerStats
-from bot.ui.chart import bar_chart
-from bot.ui.text import LETTERS, clip, plural
+from bot.ui.text import bar, clip, plural
 
-CHART_NAME = "stats.png"
 REPORT_ROWS = 10
 MISCONCEPTION_ROWS = 5
 
 
-def stats_chart(stats: LearnerStats) -> bytes:
-    """Return the PNG bar chart of accuracy per element, in the order the embed lists them (CPU work)."""
-    return bar_chart([e.rate for e in stats.elements])
-
-
 def stats_embed(stats: LearnerStats, name: str) -> discord.Embed:
-    """Return the learner's accuracy per element, weakest concepts and streaks; the chart goes below."""
+    """Return the learner's accuracy per element as text bars, weakest concepts and streaks."""
     embed = discord.Embed(title=clip(f"📊 Stats for {name}", 256), colour=discord.Colour.blurple())
     if not stats.answers:
         embed.description = "No answers yet. Try `/practice` or answer the daily question."
     else:
         share = stats.correct / stats.answers
         embed.description = f"{plural(stats.answers, 'answer')}, {share:.0%} right (practice included)."
-        lines = [f"{n}. **{e.title}**: {e.rate:.0%} ({e.correct}/{e.answers})" for n, e in enumerate(stats.elements, 1)]
-        embed.add_field(name="Accuracy by element (chart, top to bottom)", value=_lines(lines), inline=False)
+        lines = [f"`{bar(e.rate)}` {e.rate:>4.0%} **{e.title}** ({e.correct}/{e.answers})" for e in stats.elements]
+        embed.add_field(name="Accuracy by element", value=_lines(lines), inline=False)
         weak = [f"**{w.name}**: {w.rate:.0%} of {w.answers}. Revise: {clip(w.tip, 160)}" for w in stats.weakest]
         embed.add_field(
             name="Weakest concepts",
@@ -41,8 +34,6 @@ def stats_embed(stats: LearnerStats, name: str) -> discord.Embed:
     s = stats.streaks
     embed.add_field(name="Daily streak", value=f"{plural(s.current, 'day')} (best {s.best})")
     embed.add_field(name="Correct streak", value=f"{plural(s.current_correct, 'day')} (best {s.best_correct})")
-    if stats.elements:
-        embed.set_image(url=f"attachment://{CHART_NAME}")
     return embed
 
 
@@ -72,7 +63,7 @@ def report_embed(
         return embed
     lines = []
     for s in stats[:REPORT_ROWS]:
-        wrong = f", most chosen wrong **{LETTERS[s.most_chosen_wrong]}**" if s.most_chosen_wrong is not None else ""
+        wrong = f", most chosen wrong: {clip(s.most_chosen_wrong_text, 60)}" if s.most_chosen_wrong_text else ""
         disc = "–" if s.discrimination is None else f"{s.discrimination:+.2f}"
         lines.append(
             f"`{s.item_id}`: {plural(s.attempts, 'attempt')}, facility {_percent(s.facility)}, "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -91,7 +92,8 @@ def test_content_problems_are_listed(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(CONTENT, content)
     value = content / "customer-service" / "value.yaml"
-    value.write_text(value.read_text(encoding="utf-8").replace("difficulty: 1", "difficulty: 7"), encoding="utf-8")
+    text = re.sub(r"difficulty: [123]", "difficulty: 7", value.read_text(encoding="utf-8"))
+    value.write_text(text, encoding="utf-8")
     result = check_content(content)
     assert result.status is Status.FAILED
     assert len(result.more) == 11 and result.more[-1].endswith("run `revbot content validate` to see them all")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,7 @@ import pytest
 from bot.app import RevisionBot
 from bot.domain.clock import FixedClock
 from bot.settings import Settings
-from tests.fakediscord.harness import running_bot
+from tests.fakediscord.harness import LogErrors, capture_log_errors, running_bot
 from tests.fakediscord.server import FakeDiscord
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
@@ -49,6 +49,15 @@ def run_bot(fake_discord: FakeDiscord, settings: Settings, clock: FixedClock) ->
             yield bot
 
     return runner
+
+
+@pytest.fixture
+def bot_log_errors() -> Iterator[LogErrors]:
+    """Fail the test if the bot's own code logs an ERROR (the generic apology is always logged as one)."""
+    with capture_log_errors("bot", "cogs") as errors:
+        yield errors
+    if errors.records:
+        pytest.fail(f"the bot logged {len(errors.records)} error(s):\n{errors.report()}", pytrace=False)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

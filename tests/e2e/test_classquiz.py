@@ -14,6 +14,7 @@ from bot.domain.clock import FixedClock
 from bot.storage.classquiz import ClassQuiz, ClassQuizRepository
 from cogs.classquiz import next_job_id, question_job_id
 from tests.e2e.conftest import BotRunner
+from tests.fakediscord.harness import LogErrors
 from tests.fakediscord.server import FakeDiscord
 
 MANAGE_GUILD = 1 << 5
@@ -154,6 +155,31 @@ async def test_paced_quiz_waits_for_class_next(fake_discord: FakeDiscord, run_bo
         await _wait_titled(fake, f"Class quiz #{quiz.quiz_id} · results")
         stored = await ClassQuizRepository(bot.services.db).get(quiz.quiz_id)
         assert stored is not None and stored.phase is Phase.FINISHED
+
+
+async def test_tied_scores_share_a_place_on_the_podium(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock, bot_log_errors: LogErrors
+) -> None:
+    """Equal points share a medal and a place, as on the leaderboards; the next place is skipped."""
+    fake = fake_discord
+    async with run_bot() as bot:
+        quiz = await _start(fake, bot, mode="paced", questions=1)
+        await fake.wait_for_followup(await _slash(fake, "class next"))
+        message, post_id, right = await _question(fake, bot, 1)
+        await _click(fake, message, post_id, right, "alice")
+        await _click(fake, message, post_id, right, "bob")  # the same moment: the same points
+        clock.advance(timedelta(seconds=10))
+        await _click(fake, message, post_id, right, "carol")
+        for _ in range(2):
+            await fake.wait_for_followup(await _slash(fake, "class next"))
+        results = (await _wait_titled(fake, f"Class quiz #{quiz.quiz_id} · results")).embeds[0]
+    assert results["description"].splitlines()[2:] == [  # after the note and the count of questions
+        "🥇 **Alice** · 100 points",
+        "🥇 **Bob** · 100 points",
+        "🥉 **carol** · 75 points",
+    ]
+    everyone = results["fields"][0]["value"].splitlines()
+    assert [line.split(" · ")[0] for line in everyone] == ["1. Alice", "1. Bob", "3. carol"]
 
 
 async def test_stop_mid_way_still_gives_results(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:

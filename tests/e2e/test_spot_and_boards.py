@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import shutil
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
+from bot.delivery import CATCH_UP_DELAY
 from bot.domain.clock import FixedClock
 from bot.domain.entities import PostKind, ScheduleKind
 from bot.domain.scoring import Origin
 from bot.scheduling import close_job_id, slot_job_id
-from tests.e2e.conftest import BotRunner
+from tests.e2e.conftest import CONTENT, BotRunner
 from tests.e2e.test_daily import MANAGE_GUILD, _buttons, _fire, _local_hhmm
+from tests.fakediscord.harness import LogErrors
 from tests.fakediscord.server import FakeDiscord
 
 
@@ -132,6 +136,35 @@ async def test_leaderboard_pages_ties_and_own_rank(fake_discord: FakeDiscord, ru
         assert page_two["footer"]["text"] == "Page 2 of 2 · 12 learners"
 
 
+async def test_page_button_of_an_element_removed_by_a_reload(
+    fake_discord: FakeDiscord, run_bot: BotRunner, bot_log_errors: LogErrors, tmp_path: Path
+) -> None:
+    """After a reload drops an element, its board's page button says so privately instead of failing."""
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    guild = fake_discord.guild
+    learners = [guild.add_member(fake_discord.world.add_user(f"learner{i:02d}")) for i in range(11)]
+    async with run_bot(content_dir=content) as bot:
+        for learner in learners:
+            await _record(bot, learner.user, True, guild_id=guild.id, element="value")
+        command = await fake_discord.slash("leaderboard", {"period": "all", "element": "value"}, user="alice")
+        assert (await fake_discord.wait_for_callback(command))["data"]["embeds"][0]["footer"]["text"].startswith(
+            "Page 1 of 2"
+        )
+        course = content / "customer-service" / "course.yaml"
+        course.write_text(course.read_text(encoding="utf-8").replace("  - value\n", ""), encoding="utf-8")
+        (content / "customer-service" / "value.yaml").unlink()
+        for post in await bot.services.posting.open_posts():  # a reload keeps content that open posts show
+            await bot.delivery.close_post(post.post_id)
+        await bot.reload_content()
+        message = fake_discord.original(command)
+        assert message is not None
+        turn = await fake_discord.click(message, "rb:lb:all:value:1", user="alice")
+        reply = (await fake_discord.wait_for_callback(turn))["data"]
+    assert reply["flags"] & 64
+    assert reply["content"] == "The element 'value' is no longer in the course. /leaderboard shows a current board."
+
+
 async def test_leaderboard_periods(fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock) -> None:
     """Today, this week, this month and all time each show their own points."""
     guild = fake_discord.guild
@@ -217,3 +250,40 @@ async def test_weekly_summary_across_a_week_boundary(
         assert fields["Most common mistake"] == f"{belief}\nFallen for in 100% of 1 attempt."
         await bot.delivery.run_slot(guild.id, ScheduleKind.WEEKLY.value)  # the same slot again, e.g. after a restart
     assert len(fake_discord.messages_in(general)) == 1  # never twice for the same week
+
+
+async def test_weekly_summary_missed_while_down_is_posted_once_on_start(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock, bot_log_errors: LogErrors
+) -> None:
+    """A summary whose slot passed while the bot was down is posted at start, and not again on the next start."""
+    general = fake_discord.guild.channel("general")
+
+    def posted() -> list[Any]:
+        return [m for m in fake_discord.messages_in(general) if not m.ephemeral]
+
+    job = slot_job_id(fake_discord.guild.id, ScheduleKind.WEEKLY)
+    # A Friday a week or two ahead of the real time, so that no job the scheduler holds is already overdue.
+    today = datetime.now(UTC).date()
+    friday = today + timedelta(days=7 + (4 - today.weekday()) % 7)
+    slot = datetime.combine(friday, time(17, 30), UTC)
+    clock.set(slot - timedelta(minutes=30))
+    async with run_bot():
+        setup = await fake_discord.slash(
+            "setup weekly",
+            {"channel": general, "day": "fri", "time": "17:30", "timezone": "UTC"},
+            user="tutor",
+            permissions=MANAGE_GUILD,
+        )
+        await fake_discord.wait_for_callback(setup)
+    clock.set(slot + timedelta(hours=1))  # the slot passed while the bot was down
+    async with run_bot() as bot:
+        assert bot.scheduler.next_run(job) == clock.now() + CATCH_UP_DELAY
+        await _fire(bot, job)
+        await fake_discord.wait_for(lambda: bool(posted()), what="the summary")
+    monday = friday - timedelta(days=4)
+    title = f"📅 Weekly summary · {monday:%-d %b} to {monday + timedelta(days=6):%-d %b %Y}"
+    assert [m.embeds[0]["title"] for m in posted()] == [title]
+    clock.advance(timedelta(hours=1))
+    async with run_bot() as bot:
+        assert bot.scheduler.next_run(job) == slot + timedelta(days=7)  # no second catch-up
+    assert len(posted()) == 1

@@ -103,8 +103,8 @@ async def test_revise_pages_turn_both_ways(fake_discord: FakeDiscord, run_bot: B
         assert "There is no element 'nope'" in (await fake_discord.wait_for_callback(unknown))["data"]["content"]
 
 
-async def test_stats_show_accuracy_weak_concepts_and_a_png_chart(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:
-    """/stats lists accuracy per element and weakest concepts, with a PNG chart attached."""
+async def test_stats_show_accuracy_bars_and_weak_concepts(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:
+    """/stats shows a labelled text bar of accuracy per element and the weakest concepts."""
     guild = fake_discord.guild
     alice = guild.member("alice").user
     async with run_bot() as bot:
@@ -126,12 +126,14 @@ async def test_stats_show_accuracy_weak_concepts_and_a_png_chart(fake_discord: F
         embed = message.embeds[0]
         assert embed["description"].startswith("4 answers, 25% right")
         fields = {f["name"]: f["value"] for f in embed["fields"]}
-        accuracy = fields["Accuracy by element (chart, top to bottom)"]
-        assert "(1/2)" in accuracy and "(0/2)" in accuracy
+        accuracy = fields["Accuracy by element"].splitlines()
+        value = bot.services.catalog.element("value").title
+        delivery = bot.services.catalog.element("delivery").title
+        assert f"`█████░░░░░`  50% **{value}** (1/2)" in accuracy
+        assert f"`░░░░░░░░░░`   0% **{delivery}** (0/2)" in accuracy
         assert re.search(rf"\*\*{re.escape(concept.name)}\*\*: 0% of [12]\. Revise: ", fields["Weakest concepts"])
         assert "Daily streak" in fields
-        assert embed["image"]["url"] == "attachment://stats.png"
-        assert message.files["stats.png"].startswith(b"\x89PNG\r\n\x1a\n")
+        assert "image" not in embed and not message.files
 
 
 async def test_mydata_export_is_a_json_file(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:

@@ -220,7 +220,20 @@ async def test_question_report_as_csv(core: Core, reports: ReportService) -> Non
     await _answers(core, truth, {1: 0})
     csv_text = reports.question_report_csv(await reports.question_report(1))
     assert csv_text.splitlines() == [
-        "item_id,element_id,attempts,facility,discrimination,most_chosen_wrong,A,B,C,D,E",
-        "alpha.q.first,alpha,4,0.250,,C,1,1,2,,",
-        "alpha.q.truth,alpha,1,1.000,,,1,0,,,",
+        "item_id,element_id,attempts,facility,discrimination,most_chosen_wrong,most_chosen_wrong_text,A,B,C,D,E",
+        "alpha.q.first,alpha,4,0.250,,C,Neither,1,1,2,,",
+        "alpha.q.truth,alpha,1,1.000,,,,1,0,,,",
     ]
+
+
+async def test_shuffled_posts_are_counted_by_the_written_option(core: Core, reports: ReportService) -> None:
+    """Two posts showing the options in different orders add up per option as written in the content."""
+    # Written: A "Concept one" (right), B "Concept two", C "Neither".
+    as_written = await _question(core, "alpha.q.first", correct=0, options=3)
+    await _answers(core, as_written, {1: 0, 2: 2})  # right, "Neither"
+    shuffled = await _question(core, "alpha.q.first", correct=2, options=3, order=(2, 1, 0))
+    await _answers(core, shuffled, {3: 0, 4: 0, 5: 2})  # "Neither" twice, then right
+    [stats] = await reports.question_report(1)
+    assert stats.choice_counts == (2, 0, 3)
+    assert stats.facility == 2 / 5
+    assert stats.most_chosen_wrong_text == "Neither"

@@ -1,20 +1,22 @@
 """`revbot content review`: list generated items no tutor has reviewed yet, and mark them reviewed.
 
-Marking edits only the `reviewed` value in place (or adds it), so a tutor's wording, comments and layout
-in the file stay exactly as they were.
+Marking goes through ruamel.yaml's round-trip mode, which changes only the `reviewed` value (or adds it),
+so a tutor's wording, comments and layout in the file stay as they were.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
+from ruamel.yaml import YAML
 
+from bot.authoring.yamlout import write_atomically
 from bot.course.loader import CONTENT_SUFFIXES, COURSE_FILE, ContentInvalid, load_content
-from bot.course.yamlout import dump_content, write_atomically
 
 EXIT_OK, EXIT_FAILED = 0, 1
 _PROMPT_SHOWN = 100
@@ -31,7 +33,6 @@ class ReviewItem:
     text: str
     generated: bool
     reviewed: bool
-    origin_node: yaml.MappingNode | None
 
     @property
     def unreviewed(self) -> bool:
@@ -125,14 +126,9 @@ def _items(root: Path) -> Iterator[ReviewItem]:
     for path in _element_files(root):
         text = path.read_bytes().decode("utf-8")
         data = yaml.safe_load(text)
-        root_node = yaml.compose(text, Loader=yaml.SafeLoader)
         for key, kind in (("questions", "question"), ("challenges", "challenge")):
-            nodes = _value(root_node, key)
-            values = data.get(key) or []
-            node_items = nodes.value if isinstance(nodes, yaml.SequenceNode) else []
-            for value, node in zip(values, node_items, strict=False):
+            for value in data.get(key) or []:
                 origin = value.get("origin") or {}
-                origin_node = _value(node, "origin")
                 yield ReviewItem(
                     file=path,
                     id=value["id"],
@@ -141,7 +137,6 @@ def _items(root: Path) -> Iterator[ReviewItem]:
                     text=_shown_text(value),
                     generated=origin.get("generated") is True,
                     reviewed=origin.get("reviewed") is True,
-                    origin_node=origin_node if isinstance(origin_node, yaml.MappingNode) else None,
                 )
 
 
@@ -156,66 +151,32 @@ def _shown_text(value: dict[str, Any]) -> str:
     return ""
 
 
-def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
-    if not isinstance(node, yaml.MappingNode):
-        return None
-    for key_node, value_node in node.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == key:
-            return value_node
-    return None
-
-
 def _mark(path: Path, items: list[ReviewItem]) -> None:
-    """Set reviewed: true for these items, editing only that value; re-write the file if that is not possible."""
+    """Set reviewed: true for these items, leaving the rest of the file as it was."""
     text = path.read_bytes().decode("utf-8")
-    newline = "\r\n" if "\r\n" in text else "\n"
-    edits: list[tuple[int, int, str]] = []
-    for item in items:
-        edit = _edit(item.origin_node, newline) if item.origin_node is not None else None
-        if edit is None:
-            edits = []
-            break
-        edits.append(edit)
-    edited = text
-    for start, end, replacement in sorted(edits, reverse=True):
-        edited = edited[:start] + replacement + edited[end:]
-    if edits and _only_reviews_changed(text, edited, {i.id for i in items}):
-        write_atomically(path, edited)
-        return
-    data = yaml.safe_load(text)
+    data = _ROUND_TRIP.load(text)
     ids = {i.id for i in items}
     for key in ("questions", "challenges"):
         for value in data.get(key) or []:
-            if value.get("id") in ids:
-                value["origin"]["reviewed"] = True
-    header = []
-    for line in text.splitlines():
-        if not line.startswith("#"):
-            break
-        header.append(line[1:].strip())
-    write_atomically(path, dump_content(data, header))
+            if value.get("id") not in ids:
+                continue
+            origin = value["origin"]
+            if "reviewed" in origin:
+                origin["reviewed"] = True
+            else:  # beside `generated`, where the importer writes it
+                origin.insert(list(origin).index("generated") + 1 if "generated" in origin else 0, "reviewed", True)
+    out = io.StringIO()
+    _ROUND_TRIP.dump(data, out)
+    edited = out.getvalue()
+    write_atomically(path, edited.replace("\n", "\r\n") if "\r\n" in text else edited)
 
 
-def _edit(origin: yaml.MappingNode, newline: str) -> tuple[int, int, str] | None:
-    for key_node, value_node in origin.value:
-        if isinstance(key_node, yaml.ScalarNode) and key_node.value == "reviewed":
-            return value_node.start_mark.index, value_node.end_mark.index, "true"
-    if not origin.value:
-        return None
-    first_key = origin.value[0][0]
-    at = first_key.start_mark.index
-    if origin.flow_style:
-        return at, at, "reviewed: true, "
-    return at, at, f"reviewed: true{newline}{' ' * first_key.start_mark.column}"
+def _round_trip() -> YAML:
+    yaml_rt = YAML(typ="rt")
+    yaml_rt.preserve_quotes = True
+    yaml_rt.width = 4096  # never re-wrap a line an author wrote
+    yaml_rt.indent(mapping=2, sequence=4, offset=2)  # the layout the importer writes and the shipped files use
+    return yaml_rt
 
 
-def _only_reviews_changed(before: str, after: str, ids: set[str]) -> bool:
-    try:
-        old, new = yaml.safe_load(before), yaml.safe_load(after)
-    except yaml.YAMLError:
-        return False
-    for key in ("questions", "challenges"):
-        for value in old.get(key) or []:
-            if value.get("id") in ids:
-                value["origin"]["reviewed"] = True
-    return bool(old == new)
+_ROUND_TRIP = _round_trip()

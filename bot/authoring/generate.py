@@ -12,19 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.course.acronyms import Acronym, find_acronyms
-from bot.course.loader import MENTION_RE
-from bot.course.models import (
-    BUTTON_LABEL_MAX,
-    EMBED_DESCRIPTION_MAX,
-    EMBED_FIELD_NAME_MAX,
-    EMBED_FIELD_VALUE_MAX,
-    EMBED_TITLE_MAX,
-    PROMPT_MAX,
-)
-from bot.course.notes import HEADINGS, Notes, NotesWarning, Section
-from bot.course.spot import STATEMENT_MAX, generated_origin, spot_challenges
-from bot.course.wording import (
+from bot.authoring.acronyms import Acronym, find_acronyms
+from bot.authoring.notes import HEADINGS, Notes, NotesWarning, Section
+from bot.authoring.spot import STATEMENT_MAX, generated_origin, spot_challenges
+from bot.authoring.wording import (
     STOPWORDS,
     as_sentence,
     fit,
@@ -35,6 +26,15 @@ from bot.course.wording import (
     slug,
     stable_index,
     stable_rank,
+)
+from bot.course.loader import MENTION_RE
+from bot.course.models import (
+    BUTTON_LABEL_MAX,
+    EMBED_DESCRIPTION_MAX,
+    EMBED_FIELD_NAME_MAX,
+    EMBED_FIELD_VALUE_MAX,
+    EMBED_TITLE_MAX,
+    PROMPT_MAX,
 )
 
 ID_MAX = 64

@@ -7,10 +7,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.course.models import EMBED_FIELD_VALUE_MAX, EMBED_TITLE_MAX, EMBED_TOTAL_BUDGET
-from bot.course.models import OPTION_LETTERS as LETTERS
-from bot.course.notes import Item
-from bot.course.wording import (
+from bot.authoring.notes import Item
+from bot.authoring.wording import (
     content_words,
     examiner_statement,
     fit,
@@ -18,6 +16,8 @@ from bot.course.wording import (
     place_answer,
     stable_rank,
 )
+from bot.course.models import EMBED_FIELD_VALUE_MAX, EMBED_TITLE_MAX, EMBED_TOTAL_BUDGET
+from bot.course.models import OPTION_LETTERS as LETTERS
 
 STATEMENT_MAX = EMBED_FIELD_VALUE_MAX - 8
 MAX_CORRECT_STATEMENTS = 3

@@ -16,12 +16,12 @@ from typing import Any, TextIO
 import yaml
 from pydantic import ValidationError
 
-from bot.course.generate import GeneratedElement, NotesSource, generate_course
+from bot.authoring.generate import GeneratedElement, NotesSource, generate_course
+from bot.authoring.notes import Notes, NotesError, NotesWarning, parse_notes
+from bot.authoring.wording import STOPWORDS, fit, slug
+from bot.authoring.yamlout import dump_content, write_atomically
 from bot.course.loader import CONTENT_SUFFIXES, COURSE_FILE
 from bot.course.models import EMBED_TITLE_MAX, ID_RE, Element
-from bot.course.notes import Notes, NotesError, NotesWarning, parse_notes
-from bot.course.wording import STOPWORDS, fit, slug
-from bot.course.yamlout import dump_content, write_atomically
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 ELEMENT_ID_MAX = 28

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.authoring.acronyms import find_acronyms
+from bot.authoring.notes import Notes, parse_notes
 from bot.cli import main
-from bot.course.acronyms import find_acronyms
 from bot.course.catalog import Catalog
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.course.models import BUTTON_LABEL_MAX
-from bot.course.notes import Notes, parse_notes
 from bot.settings import Settings
 from tests.course.conftest import ALPHA
 

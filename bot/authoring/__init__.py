@@ -1,0 +1,1 @@
+"""Offline tools for content authors; the command line calls them and the running bot never imports them."""
