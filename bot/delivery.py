@@ -21,6 +21,7 @@ from bot.domain.scoring import Origin
 from bot.pacing import Pacer
 from bot.scheduling import reveal_job_id, send_job_id
 from bot.services.posting import POST_KIND, ClosedPost, NothingToPost, OpenedPost
+from bot.ui.errors import discord_trouble
 from bot.ui.posts import Item, closed_embed, post_embed, post_view, shows_post
 from bot.ui.summary import summary_embed
 
@@ -37,13 +38,8 @@ RETRY_FIRST = timedelta(seconds=30)  # a post or closing edit that met a Discord
 RETRY_MOST = timedelta(minutes=10)  # doubling each time up to this
 RECENT_MESSAGES = 100  # a channel's messages read to find a post's message sent just before a stop (one request)
 # Failures that pass by themselves (discord.py has already retried 5xx and rate limits it could).
-PASSING: tuple[type[BaseException], ...] = (
-    discord.DiscordServerError,
-    discord.RateLimited,
-    aiohttp.ClientError,
-    OSError,
-    TimeoutError,
-)
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError, TimeoutError)
+PASSING: tuple[type[BaseException], ...] = (discord.RateLimited, *NETWORK_ERRORS)
 SCHEDULE_KIND = {post_kind: schedule_kind for schedule_kind, post_kind in POST_KIND.items()}
 
 
@@ -368,10 +364,8 @@ def _refusal(exc: Exception, channel_id: int) -> str:
 
 
 def _passing(exc: BaseException) -> bool:
-    """Tell whether a failure may pass by itself: a Discord server error, a 429 discord.py gave up, the network."""
-    if isinstance(exc, discord.HTTPException):
-        return isinstance(exc, discord.DiscordServerError) or exc.status == 429
-    return isinstance(exc, PASSING)
+    """Tell whether a failure may pass by itself: Discord's own trouble, or the network."""
+    return discord_trouble(exc) or isinstance(exc, NETWORK_ERRORS)
 
 
 def post_nonce(post_id: int) -> str:

@@ -68,7 +68,7 @@ def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
         text = message_for(error)
         original = getattr(error, "original", error)
         command = interaction.command.qualified_name if interaction.command else "?"
-        if text is None and _discord_trouble(original):
+        if text is None and discord_trouble(original):
             # Discord's own outage (discord.py already retried what it could): not a bug to trace.
             log.warning("command failed command=%s guild=%s error=%s", command, interaction.guild_id, original)
             text = DISCORD_TROUBLE
@@ -84,7 +84,7 @@ def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
         await reply_privately(interaction, text)
 
 
-def _discord_trouble(error: BaseException) -> bool:
+def discord_trouble(error: BaseException) -> bool:
     """Tell whether an error is Discord failing (a 5xx or a rate limit discord.py gave up on), not the bot."""
     if isinstance(error, discord.HTTPException):
         return isinstance(error, discord.DiscordServerError) or error.status == 429
