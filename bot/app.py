@@ -25,6 +25,11 @@ from bot.ui.posts import AnswerButton
 
 log = logging.getLogger(__name__)
 
+JOBS_GRACE_S = 30  # at shutdown, posts and closing edits in flight get this long (discord.py retries a 5xx for ~25 s)
+CLICKS_GRACE_S = 5  # then clicks and commands being handled get this long to reply
+# The names discord.py gives the tasks that run interaction handlers (buttons, selects, modals, slash commands).
+HANDLER_TASKS = ("discord-ui-dynamic-item-", "discord-ui-view-dispatch-", "discord-ui-modal-", "CommandTree-invoker")
+
 EXTENSIONS = (
     "cogs.setup",
     "cogs.post",
@@ -60,6 +65,7 @@ class RevisionBot(commands.Bot):
         self._db: Database | None = None
         self.started_at = self.clock.now()
         self._reload_lock = asyncio.Lock()
+        self._shutdown: asyncio.Task[None] | None = None
 
     @property
     def services(self) -> Services:
@@ -123,14 +129,50 @@ class RevisionBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global commands", len(synced))
 
+    def _stop_taking_interactions(self) -> None:
+        """Leave interactions that arrive from now on unacknowledged, so none starts as the connection closes.
+
+        discord.py has no public switch for this: its gateway looks each event's parser up in the state's
+        parsers table, so INTERACTION_CREATE's entry is replaced. Discord shows the learner that the click
+        failed, and they can click again once the bot is back.
+        """
+        parsers = getattr(self._connection, "parsers", None)
+        if isinstance(parsers, dict) and "INTERACTION_CREATE" in parsers:
+            parsers["INTERACTION_CREATE"] = _ignore_interaction
+
     async def on_ready(self) -> None:
         log.info("ready as %s servers=%d", self.user, len(self.guilds))
 
     async def close(self) -> None:
-        """Stop the scheduler, then Discord, then the database."""
-        self.scheduler.shutdown()
-        await self.delivery.drain(timeout=10)
+        """Let jobs (posts, closing edits) and then clicks in flight finish, then close Discord, then the database.
+
+        Clicks keep being answered while jobs finish; one that comes after the connection closed is never
+        acknowledged, so Discord tells the learner it failed and nothing was recorded. Every caller waits for
+        the same shutdown (a signal's and the runner's).
+        """
+        if self._shutdown is None:
+            self._shutdown = asyncio.create_task(self._shut_down(), name="revbot-shutdown")
+        await self._shutdown
+
+    async def _shut_down(self) -> None:
+        await self.scheduler.stop(timeout=JOBS_GRACE_S)
+        self._stop_taking_interactions()
+        await _handlers_done(CLICKS_GRACE_S)
         await super().close()
         if self._db is not None:
             await self._db.close()
             self._db = None
+
+
+async def _handlers_done(timeout: float) -> None:  # noqa: ASYNC109 - shutdown must not hang forever
+    """Wait until no interaction handler is running (new ones may start meanwhile), for at most timeout seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while (running := [t for t in asyncio.all_tasks() if t.get_name().startswith(HANDLER_TASKS)]) and (
+        left := deadline - loop.time()
+    ) > 0:
+        await asyncio.wait(running, timeout=left)
+
+
+def _ignore_interaction(data: Any) -> None:
+    log.info("interaction left unanswered: the bot is stopping id=%s", data.get("id"))

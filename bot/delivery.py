@@ -8,16 +8,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+import aiohttp
 import discord
 
-from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind
+from bot.domain.entities import GuildSettings, Post, PostKind, Schedule, ScheduleKind
+from bot.domain.scoring import Origin
 from bot.pacing import Pacer
-from bot.services.posting import NothingToPost, OpenedPost
-from bot.ui.posts import closed_embed, post_embed, post_view
+from bot.scheduling import reveal_job_id, send_job_id
+from bot.services.posting import POST_KIND, ClosedPost, NothingToPost, OpenedPost
+from bot.ui.errors import discord_trouble
+from bot.ui.posts import Item, closed_embed, post_embed, post_view, shows_post
 from bot.ui.summary import summary_embed
 
 if TYPE_CHECKING:
@@ -29,6 +34,13 @@ log = logging.getLogger(__name__)
 CATCH_UP_DELAY = timedelta(seconds=2)
 SLOTS_AT_ONCE = 16
 REGISTER_AT_ONCE = 200  # schedules registered at start between yields to the event loop (~10 ms each)
+RETRY_FIRST = timedelta(seconds=30)  # a post or closing edit that met a Discord outage is tried again after this,
+RETRY_MOST = timedelta(minutes=10)  # doubling each time up to this
+RECENT_MESSAGES = 100  # a channel's messages read to find a post's message sent just before a stop (one request)
+# Failures that pass by themselves (discord.py has already retried 5xx and rate limits it could).
+NETWORK_ERRORS: tuple[type[BaseException], ...] = (aiohttp.ClientError, OSError, TimeoutError)
+PASSING: tuple[type[BaseException], ...] = (discord.RateLimited, *NETWORK_ERRORS)
+SCHEDULE_KIND = {post_kind: schedule_kind for schedule_kind, post_kind in POST_KIND.items()}
 
 
 class PostFailed(Exception):
@@ -40,21 +52,9 @@ class Delivery:
 
     def __init__(self, bot: RevisionBot) -> None:
         self._bot = bot
-        self._in_flight: set[asyncio.Task[object]] = set()
+        self._tries: dict[str, int] = {}  # failed tries per retry job id, for the backoff
         self._pacer = Pacer()  # thousands of servers due at 09:00 must not exceed Discord's global limit
         self._slots = asyncio.Semaphore(SLOTS_AT_ONCE)
-
-    def _track(self) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self._in_flight.add(task)  # type: ignore[arg-type]
-            task.add_done_callback(self._in_flight.discard)
-
-    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109 - shutdown must not hang forever
-        """Wait for posts being sent or closed to finish, so none is left half-done at shutdown."""
-        pending = {t for t in self._in_flight if t is not asyncio.current_task()}
-        if pending:
-            await asyncio.wait(pending, timeout=timeout)
 
     @property
     def _services(self) -> Services:
@@ -62,6 +62,9 @@ class Delivery:
 
     async def start(self) -> None:
         """Rebuild every job from the database, close overdue posts and catch up missed ones.
+
+        Work a stop interrupted is taken up again: posts whose message was never recorded are sent (or their
+        message found), and closing edits not done are done.
 
         Schedules are registered REGISTER_AT_ONCE at a time with a yield to the event loop in between,
         so that thousands of them never hold the loop in one piece.
@@ -72,9 +75,15 @@ class Delivery:
             if post.class_quiz_id is not None:
                 continue  # a class quiz resumes or ends its own questions (cogs/classquiz.py)
             if post.closes_at is not None and post.closes_at <= now:
-                await self._close_post(post.post_id)
+                await self.close_post(post.post_id)
             elif post.closes_at is not None:
                 self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
+        soon = now + CATCH_UP_DELAY
+        for post in await services.posting.reveal_pending():
+            self._bot.scheduler.schedule_at(reveal_job_id(post.post_id), soon, self.reveal, post.post_id)
+        for post in await services.posting.unsent():
+            log.info("sending a post a stop or failure interrupted post=%s", post.post_id)
+            self._bot.scheduler.schedule_at(send_job_id(post.post_id), soon, self.send_unsent, post.post_id)
         schedules = await services.guilds.enabled_schedules()
         # ZoneInfo keeps a zone cached only while something holds it (and its last 8): hold every zone in
         # use until the jobs' triggers do, or each settings.zone below would read its tz file again. The
@@ -107,7 +116,6 @@ class Delivery:
 
     async def run_slot(self, guild_id: int, kind_value: str) -> None:
         """Post today's scheduled item for a server, then schedule the next slot."""
-        self._track()
         # When a thousand servers are due in the same minute, a few at a time keep the event loop
         # responsive; the pacer caps the rate at which they reach Discord anyway.
         async with self._slots:
@@ -183,51 +191,155 @@ class Delivery:
         return opened
 
     async def _send(self, opened: OpenedPost, channel_id: int, role_id: int | None) -> None:
-        """Send a post's message; forget the post if Discord refuses it."""
-        services, post = self._services, opened.post
+        """Send a new post's message; on a passing failure keep the post and try again, else forget it."""
+        post = opened.post
         try:
-            channel = await self._channel(channel_id)
-            content = f"<@&{role_id}>" if role_id else None
-            mentions = discord.AllowedMentions(
-                everyone=False, users=False, roles=[discord.Object(role_id)] if role_id else False
-            )
-            await self._pacer.wait()
-            message = await channel.send(
-                content=content,
-                embed=post_embed(post, opened.item),
-                view=post_view(post, opened.item),
-                allowed_mentions=mentions,
-            )
-        except (discord.HTTPException, PostFailed) as exc:
-            await services.posting.discard(post.post_id)
+            message = await self._create_message(post, opened.item, channel_id, role_id)
+        except (discord.HTTPException, PostFailed, *PASSING) as exc:
+            if self._retry_send(post, exc):
+                raise PostFailed(_refusal(exc, channel_id)) from exc
+            await self._services.posting.discard(post.post_id)
             raise PostFailed(_refusal(exc, channel_id)) from exc
-        await services.posting.attach_message(post.post_id, message.channel.id, message.id)
+        await self._sent(post, message)
+
+    async def send_unsent(self, post_id: int) -> None:
+        """Send an open post whose message was never recorded (the scheduler's job, after a failure or a stop)."""
+        services = self._services
+        post = await services.posts.get(post_id)
+        if post is None or post.message_id is not None or post.channel_id is None:
+            return
+        if not post.is_open_at(services.clock.now()):
+            return  # its closing job closes it (and edits a message found by then)
+        schedule = None
+        if post.origin is Origin.SCHEDULED:
+            schedule = await services.guilds.schedule(post.guild_id, SCHEDULE_KIND[post.kind])
+        try:
+            message = await self._find_sent(post) or await self._create_message(
+                post, services.posting.item(post), post.channel_id, schedule.role_id if schedule else None
+            )
+        except (discord.HTTPException, PostFailed, *PASSING) as exc:
+            if self._retry_send(post, exc):
+                return
+            log.warning("post could not be sent post=%s error=%s", post_id, exc)
+            await services.posting.discard(post_id)
+            if schedule is not None:
+                await services.guilds.record_error(
+                    post.guild_id, schedule.kind, _refusal(exc, post.channel_id), services.clock.now()
+                )
+            return
+        await self._sent(post, message)
+        if schedule is not None:
+            await services.guilds.record_error(post.guild_id, schedule.kind, None, services.clock.now())
+
+    def _retry_send(self, post: Post, exc: BaseException) -> bool:
+        """Schedule another try of a post that met a passing failure while it is still open; False if it will not be."""
+        if not _passing(exc) or post.closes_at is None:
+            return False
+        run_at = self._services.clock.now() + self._backoff(send_job_id(post.post_id))
+        if run_at >= post.closes_at:
+            return False
+        log.warning("post not sent, trying again post=%s at=%s error=%s", post.post_id, f"{run_at:%H:%M:%S}", exc)
+        self._bot.scheduler.schedule_at(send_job_id(post.post_id), run_at, self.send_unsent, post.post_id)
+        return True
+
+    def _backoff(self, job_id: str) -> timedelta:
+        """Return how long to wait before the next try of a job: doubling from RETRY_FIRST up to RETRY_MOST."""
+        tries = self._tries.get(job_id, 0)
+        self._tries[job_id] = tries + 1
+        return min(RETRY_FIRST * 2**tries, RETRY_MOST)
+
+    async def _create_message(self, post: Post, item: Item, channel_id: int, role_id: int | None) -> discord.Message:
+        """Create a post's message; the nonce makes Discord return the one it already made for this post."""
+        channel = await self._channel(channel_id)
+        content = f"<@&{role_id}>" if role_id else None
+        mentions = discord.AllowedMentions(
+            everyone=False, users=False, roles=[discord.Object(role_id)] if role_id else False
+        )
+        await self._pacer.wait()
+        # discord.py sends enforce_nonce with every nonce: a create repeated within a few minutes (its own 5xx
+        # retries, or ours) returns the message Discord already made instead of a second one.
+        return await channel.send(
+            content=content,
+            embed=post_embed(post, item),
+            view=post_view(post, item),
+            allowed_mentions=mentions,
+            nonce=post_nonce(post.post_id),
+        )
+
+    async def _find_sent(self, post: Post) -> discord.Message | None:
+        """Return the post's message if Discord made it but the bot never recorded it (a stop in between).
+
+        Discord keeps a nonce for a few minutes only, so after a longer stop the channel's recent messages are
+        read instead: the bot's message with this post's buttons is the one.
+        """
+        if post.channel_id is None or self._bot.user is None:
+            return None
+        channel = self._bot.get_partial_messageable(post.channel_id)
+        async for message in channel.history(limit=RECENT_MESSAGES):
+            if message.author.id == self._bot.user.id and shows_post(message, post.post_id):
+                log.info("found the message of a post sent before a stop post=%s message=%s", post.post_id, message.id)
+                return message
+        return None
+
+    async def _sent(self, post: Post, message: discord.Message) -> None:
+        """Record the message of a post and schedule its closing."""
+        self._tries.pop(send_job_id(post.post_id), None)
+        await self._services.posting.attach_message(post.post_id, message.channel.id, message.id)
         log.info("posted guild=%s post=%s item=%s message=%s", post.guild_id, post.post_id, post.item_id, message.id)
         if post.closes_at is not None:
             self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
 
     async def close_post(self, post_id: int) -> None:
         """Close a post and edit its message to reveal the answer (the scheduler's job)."""
-        self._track()
-        await self._close_post(post_id)
+        await self._closing(post_id, self._services.posting.close)
 
-    async def _close_post(self, post_id: int) -> None:
-        services = self._services
+    async def reveal(self, post_id: int) -> None:
+        """Finish the closing edit of a closed post (the scheduler's job, after a failure or a stop)."""
+        await self._closing(post_id, self._services.posting.summary)
+
+    async def _closing(self, post_id: int, step: Callable[[int], Awaitable[ClosedPost | None]]) -> None:
         try:
-            closed = await services.posting.close(post_id)
-            if closed is None or closed.post.message_id is None or closed.post.channel_id is None:
-                return
-            view = post_view(closed.post, closed.item, disabled=True)
-            channel = self._bot.get_partial_messageable(closed.post.channel_id)
-            await self._pacer.wait()
-            await channel.get_partial_message(closed.post.message_id).edit(
-                embed=closed_embed(closed), view=view, allowed_mentions=discord.AllowedMentions.none()
-            )
-            log.info("closed post=%s answers=%s", post_id, closed.answers)
-        except discord.HTTPException as exc:
-            log.warning("could not edit closed post=%s error=%s", post_id, exc)
+            closed = await step(post_id)
+            if closed is not None:
+                await self._reveal(closed)
         except Exception:
             log.exception("closing crashed post=%s", post_id)
+
+    async def _reveal(self, closed: ClosedPost) -> None:
+        """Edit a closed post's message to show the answer (a class-quiz question only has its buttons disabled)."""
+        post, services = closed.post, self._services
+        try:
+            message_id = post.message_id
+            if message_id is None and post.channel_id is not None:
+                found = await self._find_sent(post)
+                if found is not None:
+                    await services.posting.attach_message(post.post_id, found.channel.id, found.id)
+                    message_id = found.id
+            if message_id is not None and post.channel_id is not None:
+                view = post_view(post, closed.item, disabled=True)
+                embeds = {} if post.class_quiz_id is not None else {"embed": closed_embed(closed)}
+                await self._pacer.wait()
+                await (
+                    self._bot.get_partial_messageable(post.channel_id)
+                    .get_partial_message(message_id)
+                    .edit(**embeds, view=view, allowed_mentions=discord.AllowedMentions.none())
+                )
+                log.info("closed post=%s answers=%s", post.post_id, closed.answers)
+        except (discord.HTTPException, *PASSING) as exc:
+            if _passing(exc):
+                job_id = reveal_job_id(post.post_id)
+                run_at = services.clock.now() + self._backoff(job_id)
+                log.warning(
+                    "could not edit closed post=%s, trying again at=%s error=%s",
+                    post.post_id,
+                    f"{run_at:%H:%M:%S}",
+                    exc,
+                )
+                self._bot.scheduler.schedule_at(job_id, run_at, self.reveal, post.post_id)
+                return
+            log.warning("could not edit closed post=%s error=%s", post.post_id, exc)  # deleted, or no permission
+        self._tries.pop(reveal_job_id(post.post_id), None)
+        await services.posting.revealed(post.post_id)
 
 
 def _zones_in_use(schedules: list[tuple[Schedule, GuildSettings]]) -> dict[str, ZoneInfo]:
@@ -246,4 +358,16 @@ def _refusal(exc: Exception, channel_id: int) -> str:
     if isinstance(exc, discord.NotFound):
         return f"Channel {channel_id} no longer exists. Choose another channel with /setup."
     status = getattr(exc, "status", "?")
+    if _passing(exc):
+        return f"Discord could not take the post just now ({status or type(exc).__name__}). It is being tried again."
     return f"Discord refused the post ({status}). It will be tried at the next slot."
+
+
+def _passing(exc: BaseException) -> bool:
+    """Tell whether a failure may pass by itself: Discord's own trouble, or the network."""
+    return discord_trouble(exc) or isinstance(exc, NETWORK_ERRORS)
+
+
+def post_nonce(post_id: int) -> str:
+    """Return the nonce of a post's message: the same for every try, at most Discord's 25 characters."""
+    return f"rbpost{post_id}"

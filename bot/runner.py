@@ -37,8 +37,14 @@ async def serve(bot: RevisionBot, token: str) -> None:
     try:
         async with bot:
             await bot.start(token)
+    except Exception as exc:
+        if not bot.is_closed():
+            raise
+        # A stop that comes while the bot connects closes the connection under it: nothing is lost.
+        log.info("stopped while connecting to Discord error=%s", type(exc).__name__)
     finally:
         freezer.cancel()
+        await bot.close()  # a stop a signal started finishes (database closed) before the loop ends
 
 
 async def freeze_when_ready(bot: RevisionBot) -> None:

@@ -212,6 +212,18 @@ class PostingService:
     async def open_posts(self) -> list[Post]:
         return await self._posts.open_posts()
 
+    async def unsent(self) -> list[Post]:
+        """Return open posts whose message was never recorded as sent."""
+        return await self._posts.unsent()
+
+    async def reveal_pending(self) -> list[Post]:
+        """Return closed posts whose message may still show them open."""
+        return await self._posts.reveal_pending()
+
+    async def revealed(self, post_id: int) -> None:
+        """Record that a closed post's message shows it closed, or that there is none to edit."""
+        await self._posts.set_revealed(post_id)
+
     async def latest(self, guild_id: int, kind: PostKind) -> Post | None:
         return await self._posts.latest(guild_id, kind)
 

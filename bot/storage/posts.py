@@ -106,11 +106,29 @@ class PostRepository:
         """Close an open post; return False if it was already closed."""
         async with self._db.transaction() as tx:
             cursor = await tx.execute(
-                "UPDATE posts SET state = 'closed', closes_at = min(coalesce(closes_at, ?), ?) "
+                "UPDATE posts SET state = 'closed', closes_at = min(coalesce(closes_at, ?), ?), reveal_pending = 1 "
                 "WHERE post_id = ? AND state = 'open'",
                 (to_ms(when), to_ms(when), post_id),
             )
             return cursor.rowcount == 1
+
+    async def set_revealed(self, post_id: int) -> None:
+        """Record that a closed post's message shows it closed (or that it has no message to edit)."""
+        async with self._db.transaction() as tx:
+            await tx.execute("UPDATE posts SET reveal_pending = 0 WHERE post_id = ?", (post_id,))
+
+    async def reveal_pending(self) -> list[Post]:
+        """Return closed posts whose closing edit has not been done yet."""
+        rows = await self._db.fetch_all(f"SELECT {POST_COLUMNS} FROM posts WHERE reveal_pending = 1 ORDER BY post_id")
+        return [post_from_row(r) for r in rows]
+
+    async def unsent(self) -> list[Post]:
+        """Return open channel posts whose message was never recorded as sent (a stop or Discord failure between)."""
+        rows = await self._db.fetch_all(
+            f"SELECT {POST_COLUMNS} FROM posts WHERE state = 'open' AND closes_at IS NOT NULL AND message_id IS NULL "
+            "AND channel_id IS NOT NULL AND origin IN ('scheduled', 'manual') ORDER BY post_id"
+        )
+        return [post_from_row(r) for r in rows]
 
     async def open_posts(self) -> list[Post]:
         """Return every open post that will close (to schedule their closing)."""

@@ -15,6 +15,7 @@ log = logging.getLogger(__name__)
 MESSAGE_LIMIT = 2000  # Discord refuses longer message content, and the user would see "did not respond"
 QUOTE_LIMIT = 64  # how much of a refused value a reply repeats
 APOLOGY = "Sorry, something went wrong on our side. It has been logged; please try again in a moment."
+DISCORD_TROUBLE = "Discord did not take that just now. Please try again in a moment."
 
 
 class UserFacingError(app_commands.AppCommandError):
@@ -65,9 +66,13 @@ def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
     @tree.error
     async def on_app_command_error(interaction: discord.Interaction[Any], error: app_commands.AppCommandError) -> None:
         text = message_for(error)
+        original = getattr(error, "original", error)
+        command = interaction.command.qualified_name if interaction.command else "?"
+        if text is None and discord_trouble(original):
+            # Discord's own outage (discord.py already retried what it could): not a bug to trace.
+            log.warning("command failed command=%s guild=%s error=%s", command, interaction.guild_id, original)
+            text = DISCORD_TROUBLE
         if text is None:
-            original = getattr(error, "original", error)
-            command = interaction.command.qualified_name if interaction.command else "?"
             log.error(
                 "command failed command=%s guild=%s user=%s",
                 command,
@@ -77,3 +82,10 @@ def install_error_handler(tree: app_commands.CommandTree[Any]) -> None:
             )
             text = APOLOGY
         await reply_privately(interaction, text)
+
+
+def discord_trouble(error: BaseException) -> bool:
+    """Tell whether an error is Discord failing (a 5xx or a rate limit discord.py gave up on), not the bot."""
+    if isinstance(error, discord.HTTPException):
+        return isinstance(error, discord.DiscordServerError) or error.status == 429
+    return isinstance(error, discord.RateLimited)

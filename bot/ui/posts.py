@@ -123,3 +123,13 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
             client.dispatch("class_quiz_answer", post)  # cogs/classquiz.py may close the question early
         log.info("answer post=%s user=%s status=%s", self.post_id, user.id, outcome.status.value)
         return feedback(outcome, item, streaks)
+
+
+def shows_post(message: discord.Message, post_id: int) -> bool:
+    """Tell whether a message carries a post's answer buttons."""
+    prefix = f"rb:ans:{post_id}:"
+    return any(
+        getattr(child, "custom_id", None) and child.custom_id.startswith(prefix)  # type: ignore[union-attr]
+        for row in message.components
+        for child in getattr(row, "children", ())
+    )

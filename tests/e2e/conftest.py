@@ -58,3 +58,11 @@ def bot_log_errors() -> Iterator[LogErrors]:
         yield errors
     if errors.records:
         pytest.fail(f"the bot logged {len(errors.records)} error(s):\n{errors.report()}", pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the fault test did (its rounds and the faults injected), with or without -s."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "fault_summary":
+                terminalreporter.write_line(str(value))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -73,6 +74,7 @@ class FakeMessage:
     deleted: bool = False
     history: list[dict[str, Any]] = field(default_factory=list)  # earlier versions, oldest first
     reactions: list[str] = field(default_factory=list)
+    created: float = field(default_factory=time.monotonic)
 
     def __repr__(self) -> str:
         return f"<FakeMessage id={self.id} channel={self.channel_id} content={self.content!r} flags={self.flags}>"
@@ -260,6 +262,7 @@ class MessageStore:
         self.world = world
         self.messages: dict[int, FakeMessage] = {}
         self.validate = True  # check Discord's common limits before storing
+        self.nonce_window = 300.0  # seconds a nonce sent with enforce_nonce makes a create return the same message
         self.blobs: dict[int, bytes] = {}  # attachment id -> bytes
         self._attachment_base = attachment_base
 
@@ -271,6 +274,24 @@ class MessageStore:
 
     def in_channel(self, channel_id: int) -> list[FakeMessage]:
         return [m for m in self.messages.values() if m.channel_id == channel_id and not m.deleted]
+
+    def same_nonce(self, author: FakeUser, body: dict[str, Any]) -> FakeMessage | None:
+        """The message this author created with the body's nonce in the last few minutes, if it enforces the nonce.
+
+        Discord: with enforce_nonce, a second create with the same nonce returns the first message.
+        """
+        nonce = body.get("nonce")
+        if nonce is None or not body.get("enforce_nonce"):
+            return None
+        since = time.monotonic() - self.nonce_window
+        return next(
+            (
+                m
+                for m in self.messages.values()
+                if m.author.id == author.id and m.data.get("nonce") == nonce and m.created >= since and not m.deleted
+            ),
+            None,
+        )
 
     def create(
         self,

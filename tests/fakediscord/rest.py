@@ -327,6 +327,9 @@ class RestApi:
                 raise ApiError(403, 50013, "Missing Permissions")
         elif channel.recipient is not None and not channel.recipient.dms_open:
             raise ApiError(403, 50007, "Cannot send messages to this user")
+        earlier = self.store.same_nonce(self.world.bot, body)
+        if earlier is not None:
+            return earlier.payload()
         return self.store.create(channel, self.world.bot, body, rec.files, keep_flags=0).payload()
 
     async def get_message(self, request: web.Request) -> Any:

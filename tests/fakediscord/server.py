@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -46,6 +47,7 @@ class _Failure:
     status: int
     body: dict[str, Any]
     times: int | None
+    processed: bool = False
 
 
 class FakeDiscord:
@@ -64,6 +66,7 @@ class FakeDiscord:
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
         self._builder = InteractionBuilder(self)
         self._failures: list[_Failure] = []
+        self._stalls: list[tuple[str | None, re.Pattern[str], asyncio.Event]] = []
         self._waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
         self.host = "127.0.0.1"
@@ -420,10 +423,21 @@ class FakeDiscord:
         body: dict[str, Any] | None = None,
         *,
         times: int | None = None,
+        processed: bool = False,
     ) -> None:
-        """Answer matching requests with ``status`` and ``body`` (``times`` None: until clear_failures())."""
+        """Answer matching requests with ``status`` and ``body`` (``times`` None: until clear_failures()).
+
+        With ``processed`` the request takes effect first (a message is created, say) and only the answer is
+        lost, as when Discord fails after doing the work or a proxy times out.
+        """
         body = body or {"message": "Injected failure", "code": 0}
-        self._failures.append(_Failure(method, re.compile(path_regex), status, body, times))
+        self._failures.append(_Failure(method, re.compile(path_regex), status, body, times, processed))
+
+    def stall(self, method: str | None, path_regex: str) -> asyncio.Event:
+        """Hold matching requests unanswered until the returned event is set (a slow Discord)."""
+        release = asyncio.Event()
+        self._stalls.append((method, re.compile(path_regex), release))
+        return release
 
     def forbid_channel(self, channel: FakeChannel | int, *, edits: bool = False) -> None:
         """Message creates (and, with ``edits``, edits) in the channel answer 403 Missing Permissions."""
@@ -478,12 +492,18 @@ class FakeDiscord:
             return await handler(request)
         resource = resource_obj.canonical
         self._check_auth(rec)
+        for method, path, release in self._stalls:
+            if method in (None, rec.method) and path.fullmatch(rec.path):
+                await release.wait()
         for failure in self._failures:
             if failure.method in (None, rec.method) and failure.path.fullmatch(rec.path):
                 if failure.times is not None:
                     failure.times -= 1
                     if failure.times <= 0:
                         self._failures.remove(failure)
+                if failure.processed:
+                    with contextlib.suppress(ApiError):
+                        await handler(request)
                 return _json(failure.body, failure.status)
         major = "+".join(v for k, v in request.match_info.items() if k in ("channel_id", "guild_id", "token"))
         exempt = rec.path.startswith(("/interactions/", "/webhooks/"))
