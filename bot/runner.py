@@ -30,15 +30,16 @@ def point_at_discord(settings: Settings) -> None:
 async def serve(bot: RevisionBot, token: str) -> None:
     """Run the bot until it is closed or the process gets SIGTERM or SIGINT."""
     loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
     if sys.platform != "win32":  # asyncio has no signal handlers on Windows; Ctrl+C still stops the bot there
         for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s))
+            loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s, stopping))
     freezer = loop.create_task(freeze_when_ready(bot), name="freeze-heap")
     try:
         async with bot:
             await bot.start(token)
     except Exception as exc:
-        if not bot.is_closed():
+        if not stopping.is_set():
             raise
         # A stop that comes while the bot connects closes the connection under it: nothing is lost.
         log.info("stopped while connecting to Discord error=%s", type(exc).__name__)
@@ -66,8 +67,9 @@ async def freeze_when_ready(bot: RevisionBot) -> None:
     log.info("heap frozen after start-up objects=%d", gc.get_freeze_count())
 
 
-def _stop(bot: RevisionBot, sig: signal.Signals) -> None:
+def _stop(bot: RevisionBot, sig: signal.Signals, stopping: asyncio.Event) -> None:
     log.info("received %s, shutting down", sig.name)
+    stopping.set()
     asyncio.get_running_loop().create_task(bot.close())
 
 

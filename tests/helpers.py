@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import datetime, timedelta
 
 from bot.domain.entities import NewPost, Post, PostKind
@@ -50,7 +49,3 @@ async def make_post(
     return post
 
 
-def bot_token(user_id: int, secret: str = "s" * 38) -> str:
-    """A token shaped like Discord's, built at run time: base64 of the bot's id, a timestamp part, an HMAC part."""
-    first = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
-    return f"{first}.GabcDE.{secret}"

@@ -111,13 +111,19 @@ async def _start(fake: FakeDiscord, data: Path) -> Bot:
     )
     bot = Bot(proc)
     bot.reader = asyncio.create_task(bot.read())
-    try:
-        await fake.wait_for_request("PUT", r"/applications/\d+/commands", timeout=60, since=mark)
-    except AssertionError:
+    synced = asyncio.create_task(fake.wait_for_request("PUT", r"/applications/\d+/commands", timeout=60, since=mark))
+    exited = asyncio.create_task(proc.wait())
+    await asyncio.wait((synced, exited), return_when=asyncio.FIRST_COMPLETED)
+    if synced.done() and synced.exception() is None:
+        exited.cancel()
+        return bot
+    synced.cancel()
+    with contextlib.suppress(ProcessLookupError):  # it may have exited already: say why
         proc.kill()
-        await proc.wait()
-        raise AssertionError(f"the bot did not start:\n{bot.output.decode(errors='replace')}") from None
-    return bot
+    await proc.wait()
+    if bot.reader is not None:
+        await bot.reader
+    raise AssertionError(f"the bot did not start:\n{bot.output.decode(errors='replace')}")
 
 
 async def _stop(bot: Bot, sig: signal.Signals) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -419,13 +420,20 @@ class FakeGuild:
         return data
 
 
+def bot_token(user_id: int, secret: str = "s" * 38) -> str:
+    """A token shaped like Discord's, built at run time: base64 of the bot's id, a timestamp part, an HMAC part."""
+    first = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
+    return f"{first}.GabcDE.{secret}"
+
+
 class World:
     """Everything the fake server knows: the bot and its application, users, guilds and DM channels."""
 
-    def __init__(self, *, bot_name: str = "TestBot", token: str = "fake-token") -> None:  # noqa: S107
+    def __init__(self, *, bot_name: str = "TestBot", token: str | None = None) -> None:
         self.snowflakes = Snowflakes()
-        self.token = token
         self.application_id = self.snowflakes.next()
+        # Shaped like Discord's, so the bot's own check of the token's shape passes as it would for real.
+        self.token = token if token is not None else bot_token(self.application_id)
         # Discord gives a bot user the same id as its application.
         self.bot = FakeUser(self.application_id, bot_name, bot=True)
         self.owner = FakeUser(self.snowflakes.next(), "app-owner")
