@@ -14,7 +14,7 @@ import bot.cli
 import bot.storage.db as db_module
 from bot.cli import main
 from bot.storage.db import BACKUP_HEADROOM_BYTES, check_database, migrate_file
-from tests.helpers import bot_token
+from tests.fakediscord.world import bot_token
 
 ROOT = Path(__file__).resolve().parents[2]
 CONTENT = ROOT / "content"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import re
 import shutil
 import sqlite3
@@ -25,15 +24,12 @@ from bot.doctor import (
 from bot.settings import Settings
 from bot.storage.db import migrate_file
 from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.world import bot_token
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 DEPLOY = CONTENT.parent / "deploy"
 
 
-def _token(user_id: int) -> str:
-    """A token shaped like Discord's, built at run time (no token-shaped text in the repository)."""
-    first = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
-    return f"{first}.GabcDE.{'s' * 38}"
 
 
 @pytest.fixture
@@ -47,7 +43,7 @@ def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPat
 
 def test_token_checks_explain_the_usual_mistakes() -> None:
     """Missing, 'Bot '-prefixed, quoted and wrongly shaped tokens each get their own advice."""
-    good = _token(123456789012345678)
+    good = bot_token(123456789012345678)
     cases = {
         "": "DISCORD_TOKEN is not set",
         f"Bot {good}": "without 'Bot '",
@@ -105,7 +101,7 @@ def test_content_problems_are_listed(tmp_path: Path) -> None:
 
 async def test_login_against_the_fake_discord_counts_servers(fake_discord: FakeDiscord) -> None:
     """With the right token, the login check passes and reports the bot's servers."""
-    fake_discord.world.token = _token(fake_discord.world.application_id)
+    fake_discord.world.token = bot_token(fake_discord.world.application_id)
     result = await check_login(fake_discord.token, fake_discord.api_base, timeout=5)
     assert result.status is Status.PASSED
     assert result.detail == f"logged in as TestBot ({fake_discord.world.application_id}), in 1 server"
@@ -113,20 +109,20 @@ async def test_login_against_the_fake_discord_counts_servers(fake_discord: FakeD
 
 async def test_a_rejected_token_fails_the_login(fake_discord: FakeDiscord) -> None:
     """A token Discord does not know fails with advice to reset it."""
-    fake_discord.world.token = _token(fake_discord.world.application_id)
-    result = await check_login(_token(111111111111111111), fake_discord.api_base, timeout=5)
+    fake_discord.world.token = bot_token(fake_discord.world.application_id)
+    result = await check_login(bot_token(111111111111111111), fake_discord.api_base, timeout=5)
     assert result.status is Status.FAILED and "Discord rejected the token" in result.detail
 
 
 async def test_an_unreachable_discord_fails_the_login() -> None:
     """No answer from the API (here a closed port) fails with a hint about the network."""
-    result = await check_login(_token(111111111111111111), "http://127.0.0.1:9/api/v10", timeout=5)
+    result = await check_login(bot_token(111111111111111111), "http://127.0.0.1:9/api/v10", timeout=5)
     assert result.status is Status.FAILED and "cannot reach http://127.0.0.1:9/api/v10" in result.detail
 
 
 async def test_everything_passes_against_the_fake(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     """All six checks pass for a good set-up, and the report ends 'ready to run'."""
-    fake_discord.world.token = token = _token(fake_discord.world.application_id)
+    fake_discord.world.token = token = bot_token(fake_discord.world.application_id)
     settings = Settings(
         discord_token=token,
         content_dir=CONTENT,
@@ -161,7 +157,7 @@ def test_cli_offline_passes_and_hides_the_token(
     cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With a well-formed token and --offline, exit 0; the token appears nowhere in the output."""
-    token = _token(123456789012345678)
+    token = bot_token(123456789012345678)
     cli_env.setenv("DISCORD_TOKEN", token)
     assert main(["doctor", "--offline"]) == 0
     out, err = capsys.readouterr()
@@ -198,7 +194,7 @@ def units_root(tmp_path: Path) -> Path:
 
 
 async def _service_line(units_root: Path, data_dir: str) -> CheckResult:
-    settings = Settings(discord_token=_token(123456789012345678), content_dir=CONTENT, data_dir=Path(data_dir))
+    settings = Settings(discord_token=bot_token(123456789012345678), content_dir=CONTENT, data_dir=Path(data_dir))
     results = await diagnose(lambda: settings, online=False, units_root=units_root)
     [service] = [r for r in results if r.name == "service"]
     return service

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.envfile import parse_env_file
-from tests.helpers import bot_token
+from tests.fakediscord.world import bot_token
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = ROOT / "deploy" / "revbot-admin"

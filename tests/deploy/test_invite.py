@@ -10,16 +10,13 @@ import pytest
 
 from bot.cli import main
 from bot.invite import application_id_from_token, invite_url
+from tests.fakediscord.world import bot_token
 
 APP_ID = 1234567890123456789
 # View Channels, Send Messages, Embed Links, Read Message History (discord.com/developers/docs/topics/permissions)
 MINIMUM = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)
 
 
-def _token(user_id: int) -> str:
-    """A token shaped like Discord's, built at run time: base64 of the bot's id, a timestamp part, an HMAC part."""
-    first = base64.urlsafe_b64encode(str(user_id).encode()).decode().rstrip("=")
-    return f"{first}.GabcDE.{'h' * 38}"
 
 
 @pytest.fixture
@@ -40,16 +37,16 @@ def test_invite_url_has_the_scopes_and_minimum_permissions() -> None:
 
 def test_application_id_comes_from_the_token() -> None:
     """The token's first part is the bot's id in base64, which is also the application's id."""
-    assert application_id_from_token(_token(APP_ID)) == APP_ID
+    assert application_id_from_token(bot_token(APP_ID)) == APP_ID
     assert application_id_from_token("not a token") is None
     assert application_id_from_token(base64.b64encode(b"hello").decode() + ".a.b") is None
 
 
-def test_cli_prints_the_url_and_never_the_token(
+def test_cli_prints_the_url_and_never_thebot_token(
     cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """With only a token, the URL uses the id inside it; the token itself is printed nowhere."""
-    token = _token(APP_ID)
+    token = bot_token(APP_ID)
     cli_env.setenv("DISCORD_TOKEN", token)
     assert main(["invite-url"]) == 0
     out, err = capsys.readouterr()
@@ -62,7 +59,7 @@ def test_cli_prefers_the_configured_application_id(
     cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """DISCORD_APPLICATION_ID wins over the token."""
-    cli_env.setenv("DISCORD_TOKEN", _token(APP_ID))
+    cli_env.setenv("DISCORD_TOKEN", bot_token(APP_ID))
     cli_env.setenv("DISCORD_APPLICATION_ID", "987654321098765432")
     assert main(["invite-url"]) == 0
     assert "client_id=987654321098765432" in capsys.readouterr().out

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.fakediscord.server import FakeDiscord
-from tests.helpers import bot_token
+from tests.fakediscord.world import bot_token
 
 ROOT = Path(__file__).resolve().parents[2]
 
