@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import logging
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from functools import partial
 
 from bot.domain.clock import Clock
-from bot.domain.entities import Answer, GuildSettings, Post
+from bot.domain.entities import Answer, GuildSettings, Post, PostKind
 from bot.domain.periods import week_key
 from bot.domain.scoring import STREAK_BONUS_DAYS, Origin, score_answer
-from bot.services.streaks import STREAK_KIND, keep_streaks_in
+from bot.domain.streaks import Streaks
+from bot.services.practice import PracticeService
+from bot.services.streaks import STREAK_KIND, keep_streaks_in, streaks_in
 from bot.storage.answers import answer_context, correct_run_before, insert_answer
 from bot.storage.db import Database
 from bot.storage.streaks import forget_streak
@@ -37,6 +38,7 @@ class AnswerOutcome:
     status: AnswerStatus
     post: Post | None = None
     answer: Answer | None = None  # the answer recorded now, or the learner's first answer
+    streaks: Streaks | None = None  # for an answer to a scheduled question: the daily streaks it made
 
     @property
     def correct_option(self) -> int | None:
@@ -44,41 +46,43 @@ class AnswerOutcome:
 
 
 class AnswerService:
-    """Records learners' answers to posts."""
+    """Records learners' answers to posts, with what follows from each: the practice card and the streaks."""
 
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, practice: PracticeService | None = None) -> None:
         self._db = db
         self._clock = clock
+        self._practice = practice
 
-    async def record_answer(
-        self, post_id: int, user_id: int, display_name: str, choice: int, then: AlsoRecord | None = None
-    ) -> AnswerOutcome:
+    async def record_answer(self, post_id: int, user_id: int, display_name: str, choice: int) -> AnswerOutcome:
         """Record a learner's choice, or say why it was not recorded (one transaction, one round trip).
 
-        then(conn, post, answer, now), if given, runs in the same transaction once the answer is recorded
-        (the answer button updates the learner's practice card there). If it fails, the error is logged and
-        the answer is still recorded.
+        An answer to a question also updates the learner's practice card, and one to a scheduled question
+        reads the daily streaks it made, in the same transaction. If either fails, the error is logged and the
+        answer is still recorded.
         """
         now = self._clock.now()
-        decide = partial(decide_answer, post_id, user_id, display_name, choice, now)
-        if then is None:
-            return await self._db.write_batched(decide)
-        return await self._db.write_batched(partial(_and_then, decide, then, now))
+        return await self._db.write_batched(partial(self._record, post_id, user_id, display_name, choice, now))
 
-
-AlsoRecord = Callable[[sqlite3.Connection, Post, Answer, datetime], object]
-
-
-def _and_then(
-    decide: Callable[[sqlite3.Connection], AnswerOutcome], then: AlsoRecord, now: datetime, conn: sqlite3.Connection
-) -> AnswerOutcome:
-    outcome = decide(conn)
-    if outcome.status is AnswerStatus.RECORDED and outcome.post is not None and outcome.answer is not None:
+    def _record(
+        self, post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: sqlite3.Connection
+    ) -> AnswerOutcome:
+        outcome = decide_answer(post_id, user_id, display_name, choice, now, conn)
+        post, answer = outcome.post, outcome.answer
+        if outcome.status is not AnswerStatus.RECORDED or post is None or answer is None:
+            return outcome
+        if post.kind is not PostKind.QUESTION:
+            return outcome
+        conn.execute("SAVEPOINT after_answer")  # what follows is undone on its own if it fails
         try:
-            then(conn, outcome.post, outcome.answer, now)
+            if self._practice is not None:
+                self._practice.review_in(conn, user_id, post.item_id, answer.correct, now)
+            streaks = streaks_in(conn, post.guild_id, user_id, now) if post.origin is Origin.SCHEDULED else None
         except Exception:  # the answer matters more than what follows from it
-            log.exception("after recording failed post=%s user=%s", outcome.post.post_id, outcome.answer.user_id)
-    return outcome
+            conn.execute("ROLLBACK TO after_answer")
+            log.exception("after recording failed post=%s user=%s", post_id, user_id)
+            streaks = None
+        conn.execute("RELEASE after_answer")
+        return replace(outcome, streaks=streaks)
 
 
 def decide_answer(

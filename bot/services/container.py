@@ -53,17 +53,18 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
     boards, summaries = BoardRepository(db), SummaryRepository(db)
     selection = SelectionService(catalog, posts, include_unreviewed)
     leaderboards = LeaderboardService(db, clock)
+    practice = PracticeService(db, PracticeRepository(db), catalog, clock)
     return Services(
         db=db,
         catalog=catalog,
         clock=clock,
         guilds=guilds,
         posts=posts,
-        answers=AnswerService(db, clock),
+        answers=AnswerService(db, clock, practice),
         leaderboards=leaderboards,
         posting=PostingService(db, catalog, posts, answers, guilds, selection, clock),
         selection=selection,
-        practice=PracticeService(db, PracticeRepository(db), catalog, clock),
+        practice=practice,
         summaries=summaries,
         weekly=WeeklySummaryService(boards, summaries, guilds, catalog, clock),
         reports=ReportService(ReportRepository(db), catalog),

@@ -37,14 +37,6 @@ class PracticeService:
         self._clock = clock
         self._scheduler = practice_scheduler()
 
-    async def record_review(self, user_id: int, item_id: str, correct: bool) -> datetime:
-        """Update the learner's card for a question after an answer; return when it is next due."""
-        self._catalog.question(item_id)  # KeyError for a question the course does not have
-        now = self._clock.now()
-        # Batched with the answers that arrive at the same moment: one thread hop, one shared COMMIT.
-        card = await self._db.write_batched(lambda conn: self.review_in(conn, user_id, item_id, correct, now))
-        return card.due
-
     def review_in(self, conn: sqlite3.Connection, user_id: int, item_id: str, correct: bool, now: datetime) -> Card:
         """Update the learner's card inside the caller's transaction (the answer path does it with the answer)."""
         now = now.astimezone(UTC)  # fsrs accepts UTC datetimes only

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot.course.catalog import Located
 from bot.course.models import Challenge, Question
-from bot.domain.entities import Answer, Post, PostKind
-from bot.domain.scoring import Origin
+from bot.domain.entities import Post
 from bot.domain.streaks import Streaks
 from bot.services.answers import AnswerOutcome, AnswerStatus
 from bot.services.posting import ClosedPost
-from bot.services.streaks import streaks_in
 from bot.ui.challenges import challenge_embed, challenge_feedback, closed_challenge_embed
 from bot.ui.errors import APOLOGY
 from bot.ui.questions import closed_question_embed, feedback_message, question_embed
@@ -105,24 +101,13 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
         client = interaction.client
         services = client.services
         user = interaction.user
-        streaks: Streaks | None = None
-
-        def follow_up(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
-            # In the answer's own transaction: the whole click is one trip to the database (the streaks were a second).
-            nonlocal streaks
-            if post.kind is not PostKind.QUESTION:
-                return
-            services.practice.review_in(conn, answer.user_id, post.item_id, answer.correct, now)  # for /practice
-            if post.origin is Origin.SCHEDULED:  # the reply shows the daily streak this answer made
-                streaks = streaks_in(conn, post.guild_id, answer.user_id, now)
-
-        outcome = await services.answers.record_answer(self.post_id, user.id, user.display_name, self.option, follow_up)
+        outcome = await services.answers.record_answer(self.post_id, user.id, user.display_name, self.option)
         post = outcome.post
         item = services.posting.item(post) if post is not None else None
         if outcome.status is AnswerStatus.RECORDED and post is not None and post.class_quiz_id is not None:
             client.dispatch("class_quiz_answer", post)  # cogs/classquiz.py may close the question early
         log.info("answer post=%s user=%s status=%s", self.post_id, user.id, outcome.status.value)
-        return feedback(outcome, item, streaks)
+        return feedback(outcome, item, outcome.streaks)
 
 
 def shows_post(message: discord.Message, post_id: int) -> bool:

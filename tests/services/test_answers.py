@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import sqlite3
-from datetime import datetime, timedelta
+from datetime import timedelta
+from pathlib import Path
 
-from bot.domain.entities import Answer, GuildSettings, Post
+from bot.course.loader import load_catalog
+from bot.domain.entities import GuildSettings
 from bot.domain.periods import Period
 from bot.domain.scoring import CLASS_MAX_POINTS, DAILY_POINTS, Origin
-from bot.services.answers import AnswerStatus
+from bot.services.answers import AnswerService, AnswerStatus
+from bot.services.practice import PracticeService
+from bot.storage.practice import PracticeRepository
 from tests.conftest import Core
 from tests.helpers import make_post
+
+CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 
 async def test_right_answer_is_recorded_with_points(core: Core) -> None:
@@ -145,23 +150,25 @@ async def test_streak_bonus_counts_back_to_the_last_miss_or_mistake(core: Core) 
         core.clock.advance(timedelta(days=1))
 
 
-async def test_what_follows_an_answer_is_saved_with_it_and_its_failure_loses_nothing(core: Core) -> None:
-    """The step after recording (the practice card) commits with the answer; if it fails, the answer stays."""
-    post = await make_post(core, correct=1)
-
-    def note(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
-        conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (?, 0)", (answer.user_id,))
-
-    def fail(conn: sqlite3.Connection, post: Post, answer: Answer, now: datetime) -> None:
-        raise RuntimeError("the practice card could not be written")
-
-    noted = await core.answer_service.record_answer(post.post_id, 41, "Noted", 1, then=note)
-    failed = await core.answer_service.record_answer(post.post_id, 42, "Failed", 1, then=fail)
-    again = await core.answer_service.record_answer(post.post_id, 41, "Noted", 0, then=note)
+async def test_an_answer_updates_the_practice_card_and_a_failure_there_loses_nothing(core: Core) -> None:
+    """The practice card commits with the answer; if writing it fails, the answer stays and the card is undone."""
+    catalog = load_catalog(CONTENT)
+    question = next(catalog.questions())
+    practice = PracticeService(core.db, PracticeRepository(core.db), catalog, core.clock)
+    answers = AnswerService(core.db, core.clock, practice)
+    post = await make_post(core, item_id=question.item.id, element_id=question.element.id, correct=1)
+    noted = await answers.record_answer(post.post_id, 41, "Noted", 1)
+    assert await PracticeRepository(core.db).get(41, question.item.id) is not None
+    async with core.db.transaction() as tx:  # a real failure inside SQLite, after the answer is written
+        await tx.execute(
+            "CREATE TRIGGER refuse_cards BEFORE INSERT ON practice_cards BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
+        )
+    failed = await answers.record_answer(post.post_id, 42, "Failed", 1)
+    again = await answers.record_answer(post.post_id, 41, "Noted", 0)
     assert (noted.status, failed.status, again.status) == (
         AnswerStatus.RECORDED,
         AnswerStatus.RECORDED,
         AnswerStatus.ALREADY_ANSWERED,
     )
     assert [a.user_id for a in await core.answers.for_post(post.post_id)] == [41, 42]
-    assert await core.db.fetch_all("SELECT guild_id FROM guilds WHERE guild_id IN (41, 42)") == [(41,)]
+    assert await PracticeRepository(core.db).get(42, question.item.id) is None
