@@ -17,7 +17,6 @@ from bot.domain.classquiz import Mode, Phase, Step, everyone_answered
 from bot.domain.entities import PostState
 from bot.services.classquiz import ClassQuizService, QuizAlreadyLive, QuizResults
 from bot.services.posting import NothingToPost
-from bot.storage.classquiz import ClassQuizRepository
 from bot.ui.checks import check_element, guild_id_of, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.classquiz import csv_file, lobby_embed, question_embed, results_embed, reveal_embed
@@ -63,8 +62,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
 
     @property
     def service(self) -> ClassQuizService:
-        s = self.bot.services  # built each time: a content reload swaps the services
-        return ClassQuizService(s.db, s.catalog, s.posts, ClassQuizRepository(s.db), s.clock)
+        return self.bot.services.class_quizzes  # looked up each time: a content reload swaps the services
 
     async def cog_load(self) -> None:
         await self.resume_or_end_all()

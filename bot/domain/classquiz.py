@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -84,3 +85,39 @@ class QuizState:
 def everyone_answered(mode: Mode, present: set[int] | frozenset[int], answered: set[int] | frozenset[int]) -> bool:
     """Return whether a timed question can close early: someone is present and all of them answered."""
     return mode is Mode.TIMED and bool(present) and present <= answered
+
+
+@dataclass(frozen=True, slots=True)
+class ClassQuiz:
+    """A live or past class quiz."""
+
+    quiz_id: int
+    guild_id: int
+    channel_id: int
+    tutor_id: int
+    element_id: str | None
+    question_count: int
+    seconds: int
+    mode: Mode
+    phase: Phase
+    index: int
+    started_at: datetime
+    ended_at: datetime | None = None
+    end_reason: str | None = None
+
+    @property
+    def state(self) -> QuizState:
+        return QuizState(self.mode, self.question_count, self.phase, self.index)
+
+
+@dataclass(frozen=True, slots=True)
+class QuizAnswer:
+    """One learner's answer to one question of a quiz."""
+
+    post_id: int
+    user_id: int
+    display_name: str
+    choice: int
+    correct: bool
+    points: int
+    elapsed_ms: int | None

@@ -12,13 +12,13 @@ from datetime import timedelta
 from bot.course.catalog import Catalog, Located
 from bot.course.models import OPTION_LETTERS as LETTERS
 from bot.course.models import Question
-from bot.domain.classquiz import Mode, Phase, Step
+from bot.domain.classquiz import ClassQuiz, Mode, Phase, QuizAnswer, Step
 from bot.domain.clock import Clock
 from bot.domain.entities import NewPost, Post, PostKind, PostState
 from bot.domain.ranking import competition_ranks
 from bot.domain.scoring import Origin
 from bot.services.posting import NothingToPost, layout
-from bot.storage.classquiz import ClassQuiz, ClassQuizRepository, QuizAnswer
+from bot.storage.classquiz import ClassQuizRepository
 from bot.storage.db import Database
 from bot.storage.posts import PostRepository
 

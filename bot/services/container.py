@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from bot.course.catalog import Catalog
 from bot.domain.clock import Clock
 from bot.services.answers import AnswerService
+from bot.services.classquiz import ClassQuizService
 from bot.services.leaderboards import LeaderboardService
 from bot.services.learner_data import LearnerDataService
 from bot.services.posting import PostingService
@@ -17,6 +18,7 @@ from bot.services.stats import LearnerStatsService
 from bot.services.summary import WeeklySummaryService
 from bot.storage.answers import AnswerRepository
 from bot.storage.boards import BoardRepository
+from bot.storage.classquiz import ClassQuizRepository
 from bot.storage.db import Database
 from bot.storage.guilds import GuildRepository
 from bot.storage.learners import LearnerRepository
@@ -45,6 +47,7 @@ class Services:
     reports: ReportService
     learner_data: LearnerDataService
     learner_stats: LearnerStatsService
+    class_quizzes: ClassQuizService
 
 
 def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unreviewed: bool = False) -> Services:
@@ -70,4 +73,5 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
         reports=ReportService(ReportRepository(db), catalog),
         learner_data=LearnerDataService(LearnerRepository(db), clock),
         learner_stats=LearnerStatsService(LearnerRepository(db), catalog, leaderboards),
+        class_quizzes=ClassQuizService(db, catalog, posts, ClassQuizRepository(db), clock),
     )

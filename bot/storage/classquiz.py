@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import aiosqlite
 
-from bot.domain.classquiz import Mode, Phase, QuizState
+from bot.domain.classquiz import ClassQuiz, Mode, Phase, QuizAnswer, QuizState
 from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import Post
 from bot.storage.db import Database
@@ -19,42 +18,6 @@ QUIZ_COLUMNS = (
     "quiz_id, guild_id, channel_id, tutor_id, element_id, question_count, seconds, mode, state, current_index, "
     "started_at, ended_at, end_reason"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ClassQuiz:
-    """A live or past class quiz."""
-
-    quiz_id: int
-    guild_id: int
-    channel_id: int
-    tutor_id: int
-    element_id: str | None
-    question_count: int
-    seconds: int
-    mode: Mode
-    phase: Phase
-    index: int
-    started_at: datetime
-    ended_at: datetime | None = None
-    end_reason: str | None = None
-
-    @property
-    def state(self) -> QuizState:
-        return QuizState(self.mode, self.question_count, self.phase, self.index)
-
-
-@dataclass(frozen=True, slots=True)
-class QuizAnswer:
-    """One learner's answer to one question of a quiz."""
-
-    post_id: int
-    user_id: int
-    display_name: str
-    choice: int
-    correct: bool
-    points: int
-    elapsed_ms: int | None
 
 
 def quiz_from_row(row: tuple[Any, ...]) -> ClassQuiz:

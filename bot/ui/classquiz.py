@@ -7,9 +7,8 @@ from datetime import datetime
 
 import discord
 
-from bot.domain.classquiz import Mode
+from bot.domain.classquiz import ClassQuiz, Mode
 from bot.services.classquiz import OpenedQuestion, QuizResults, Reveal, Standing
-from bot.storage.classquiz import ClassQuiz
 from bot.ui.boards import MEDALS, safe_name
 from bot.ui.text import LETTERS, bar, clip, plural, timestamp
 

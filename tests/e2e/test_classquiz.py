@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bot.domain.classquiz import Phase
+from bot.domain.classquiz import ClassQuiz, Phase
 from bot.domain.clock import FixedClock
-from bot.storage.classquiz import ClassQuiz, ClassQuizRepository
+from bot.storage.classquiz import ClassQuizRepository
 from cogs.classquiz import next_job_id, question_job_id
 from tests.e2e.conftest import BotRunner
 from tests.fakediscord.harness import LogErrors
