@@ -5,19 +5,19 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind, Weekdays
-from bot.domain.slots import describe_weekdays, parse_local_time, parse_weekdays
+from bot.domain.slots import describe_weekdays
+from bot.services.schedules import InvalidSchedule
 from bot.ui.checks import guild_id_of, guild_of, tutor_only
 from bot.ui.choices import days_autocomplete, timezone_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.options import CloseAfterHours, DaysText, LocalTime, Pick, TimezoneName
-from bot.ui.text import clip, timestamp
+from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
     from bot.app import RevisionBot
@@ -38,16 +38,6 @@ KIND_CHOICES = [
 DayChoice = app_commands.Transform[app_commands.Choice[str], Pick("day", DAY_CHOICES)]
 WeekStartChoice = app_commands.Transform[app_commands.Choice[int], Pick("day", WEEK_STARTS)]
 KindChoice = app_commands.Transform[app_commands.Choice[str], Pick("kind", KIND_CHOICES)]
-
-
-def zone_or_error(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long to be a file name
-        raise UserFacingError(
-            f"{clip(name, 64)!r} is not a timezone I know. "
-            "Start typing a place and pick from the list, e.g. Europe/London."
-        ) from None
 
 
 def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -> list[str]:
@@ -144,25 +134,24 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         close_after: int,
     ) -> None:
         guild = guild_of(interaction)
-        services = self.bot.services
-        settings = await services.guilds.get(guild.id)
-        zone = zone_or_error(timezone) if timezone else settings.zone
-        try:
-            local_time = parse_local_time(time)
-            weekdays = parse_weekdays(days)
-        except ValueError as exc:
-            raise UserFacingError(str(exc)) from None
         if role is not None and role.is_default():
             raise UserFacingError("Pick a study role to ping, not @everyone.")
-        now = services.clock.now()
-        settings = replace(settings, timezone=zone.key)
-        await services.guilds.save(settings, now)
-        schedule = Schedule(
-            guild.id, kind, channel.id, local_time, weekdays, role.id if role else None, close_after * 60
-        )
-        await services.guilds.save_schedule(schedule, now)
+        try:
+            saved = await self.bot.services.schedules.save(
+                guild.id,
+                kind,
+                channel.id,
+                time,
+                days,
+                timezone=timezone,
+                role_id=role.id if role else None,
+                close_after_hours=close_after,
+            )
+        except InvalidSchedule as exc:
+            raise UserFacingError(str(exc)) from None
+        schedule, settings, next_at = saved.schedule, saved.settings, saved.next_at
         self.bot.delivery.schedule_next(schedule, settings)
-        next_at = services.posting.next_slot(schedule, settings)
+        local_time, weekdays, zone = schedule.local_time, schedule.weekdays, settings.zone
         what = _schedule_title(kind).lower()
         lines = [
             f"The {what} will be posted in {channel.mention} at **{local_time:%H:%M}** ({zone.key}), "

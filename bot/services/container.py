@@ -13,6 +13,7 @@ from bot.services.learner_data import LearnerDataService
 from bot.services.posting import PostingService
 from bot.services.practice import PracticeService
 from bot.services.reports import ReportService
+from bot.services.schedules import ScheduleService
 from bot.services.selection import SelectionService
 from bot.services.stats import LearnerStatsService
 from bot.services.summary import WeeklySummaryService
@@ -48,6 +49,7 @@ class Services:
     learner_data: LearnerDataService
     learner_stats: LearnerStatsService
     class_quizzes: ClassQuizService
+    schedules: ScheduleService
 
 
 def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unreviewed: bool = False) -> Services:
@@ -74,4 +76,5 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
         learner_data=LearnerDataService(LearnerRepository(db), clock),
         learner_stats=LearnerStatsService(LearnerRepository(db), catalog, leaderboards),
         class_quizzes=ClassQuizService(db, catalog, posts, ClassQuizRepository(db), clock),
+        schedules=ScheduleService(guilds, clock),
     )

@@ -64,57 +64,20 @@ class GuildRepository:
 
     async def save(self, settings: GuildSettings, now: datetime) -> None:
         """Save a server's settings; a new timezone or week start regroups its answers into weeks."""
-        from bot.storage.answers import rebuild_week_totals  # that module imports this one
-
-        def write(conn: sqlite3.Connection) -> None:
-            before = conn.execute(
-                "SELECT timezone, week_start FROM guilds WHERE guild_id = ?", (settings.guild_id,)
-            ).fetchone()
-            conn.execute(
-                "INSERT INTO guilds (guild_id, timezone, week_start, tutor_role_id, streak_bonus, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
-                "week_start = excluded.week_start, tutor_role_id = excluded.tutor_role_id, "
-                "streak_bonus = excluded.streak_bonus",
-                (
-                    settings.guild_id,
-                    settings.timezone,
-                    settings.week_start,
-                    settings.tutor_role_id,
-                    int(settings.streak_bonus),
-                    to_ms(now),
-                ),
-            )
-            defaults = GuildSettings(settings.guild_id)
-            old = tuple(before) if before else (defaults.timezone, defaults.week_start)
-            if old != (settings.timezone, settings.week_start):
-                rebuild_week_totals(conn, settings)
-
-        await self._db.write(write)
+        await self._db.write(lambda conn: _write_settings(conn, settings, now))
 
     async def save_schedule(self, schedule: Schedule, now: datetime) -> None:
         """Create or replace a server's schedule of a kind (creating the server's row if needed)."""
-        async with self._db.transaction() as tx:
-            await tx.execute(
-                "INSERT INTO guilds (guild_id, created_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
-                (schedule.guild_id, to_ms(now)),
-            )
-            await tx.execute(
-                f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) "
-                "ON CONFLICT (guild_id, kind) DO UPDATE SET channel_id = excluded.channel_id, "
-                "local_time = excluded.local_time, weekdays = excluded.weekdays, role_id = excluded.role_id, "
-                "close_after_minutes = excluded.close_after_minutes, enabled = excluded.enabled, "
-                "last_error = NULL, last_error_at = NULL",
-                (
-                    schedule.guild_id,
-                    schedule.kind.value,
-                    schedule.channel_id,
-                    schedule.local_time.strftime("%H:%M"),
-                    int(schedule.weekdays),
-                    schedule.role_id,
-                    schedule.close_after_minutes,
-                    int(schedule.enabled),
-                ),
-            )
+        await self._db.write(lambda conn: _write_schedule(conn, schedule, now))
+
+    async def save_with_schedule(self, settings: GuildSettings, schedule: Schedule, now: datetime) -> None:
+        """Save a server's settings and one of its schedules together, or neither."""
+
+        def write(conn: sqlite3.Connection) -> None:
+            _write_settings(conn, settings, now)
+            _write_schedule(conn, schedule, now)
+
+        await self._db.write(write)
 
     async def schedules(self, guild_id: int) -> list[Schedule]:
         rows = await self._db.fetch_all(
@@ -155,3 +118,51 @@ class GuildRepository:
                 "UPDATE schedules SET last_error = ?, last_error_at = ? WHERE guild_id = ? AND kind = ?",
                 (error, to_ms(when) if error else None, guild_id, kind.value),
             )
+
+
+def _write_settings(conn: sqlite3.Connection, settings: GuildSettings, now: datetime) -> None:
+    from bot.storage.answers import rebuild_week_totals  # that module imports this one
+
+    before = conn.execute("SELECT timezone, week_start FROM guilds WHERE guild_id = ?", (settings.guild_id,)).fetchone()
+    conn.execute(
+        "INSERT INTO guilds (guild_id, timezone, week_start, tutor_role_id, streak_bonus, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
+        "week_start = excluded.week_start, tutor_role_id = excluded.tutor_role_id, "
+        "streak_bonus = excluded.streak_bonus",
+        (
+            settings.guild_id,
+            settings.timezone,
+            settings.week_start,
+            settings.tutor_role_id,
+            int(settings.streak_bonus),
+            to_ms(now),
+        ),
+    )
+    defaults = GuildSettings(settings.guild_id)
+    old = tuple(before) if before else (defaults.timezone, defaults.week_start)
+    if old != (settings.timezone, settings.week_start):
+        rebuild_week_totals(conn, settings)
+
+
+def _write_schedule(conn: sqlite3.Connection, schedule: Schedule, now: datetime) -> None:
+    conn.execute(
+        "INSERT INTO guilds (guild_id, created_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
+        (schedule.guild_id, to_ms(now)),
+    )
+    conn.execute(
+        f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) "
+        "ON CONFLICT (guild_id, kind) DO UPDATE SET channel_id = excluded.channel_id, "
+        "local_time = excluded.local_time, weekdays = excluded.weekdays, role_id = excluded.role_id, "
+        "close_after_minutes = excluded.close_after_minutes, enabled = excluded.enabled, "
+        "last_error = NULL, last_error_at = NULL",
+        (
+            schedule.guild_id,
+            schedule.kind.value,
+            schedule.channel_id,
+            schedule.local_time.strftime("%H:%M"),
+            int(schedule.weekdays),
+            schedule.role_id,
+            schedule.close_after_minutes,
+            int(schedule.enabled),
+        ),
+    )

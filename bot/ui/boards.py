@@ -10,7 +10,7 @@ import discord
 
 from bot.domain.periods import Period
 from bot.services.leaderboards import BoardEntry, BoardPage, LearnerStanding
-from bot.ui.errors import APOLOGY
+from bot.ui.errors import replies_on_failure
 from bot.ui.text import clip, plural
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ class BoardPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=P
     ) -> BoardPageButton:
         return cls(Period(match["period"]), match["element"], int(match["page"]), getattr(item, "label", "") or "")
 
+    @replies_on_failure
     async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
         bot = interaction.client
         if self.element_id is not None and not bot.services.catalog.has_element(self.element_id):
@@ -117,15 +118,10 @@ class BoardPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=P
                 ephemeral=True,
             )
             return
-        try:
-            if interaction.guild_id is None:
-                raise RuntimeError("leaderboard clicked outside a server")
-            page = await bot.services.leaderboards.leaderboard(
-                interaction.guild_id, self.period, self.element_id, self.page
-            )
-            title = bot.services.catalog.element(self.element_id).title if self.element_id else None
-        except Exception:
-            log.exception("leaderboard page failed guild=%s", interaction.guild_id)
-            await interaction.response.send_message(APOLOGY, ephemeral=True)
-            return
+        if interaction.guild_id is None:
+            raise RuntimeError("leaderboard clicked outside a server")
+        page = await bot.services.leaderboards.leaderboard(
+            interaction.guild_id, self.period, self.element_id, self.page
+        )
+        title = bot.services.catalog.element(self.element_id).title if self.element_id else None
         await interaction.response.edit_message(embed=board_embed(page, title), view=board_view(page))

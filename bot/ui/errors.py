@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -89,3 +91,28 @@ def discord_trouble(error: BaseException) -> bool:
     if isinstance(error, discord.HTTPException):
         return isinstance(error, discord.DiscordServerError) or error.status == 429
     return isinstance(error, discord.RateLimited)
+
+
+ItemT = TypeVar("ItemT", bound=discord.ui.Item[Any])
+ClickHandler = Callable[[ItemT, discord.Interaction[Any]], Awaitable[None]]
+
+
+def replies_on_failure(callback: ClickHandler[ItemT]) -> ClickHandler[ItemT]:
+    """Wrap a button's callback: a failure is logged with the button's id and the clicker gets a private reply."""
+
+    @functools.wraps(callback)
+    async def run(item: ItemT, interaction: discord.Interaction[Any]) -> None:
+        try:
+            await callback(item, interaction)
+        except Exception as exc:
+            custom_id = getattr(item, "custom_id", "?")
+            if discord_trouble(exc):
+                log.warning("button failed custom_id=%s user=%s error=%s", custom_id, interaction.user.id, exc)
+                await reply_privately(interaction, DISCORD_TROUBLE)
+                return
+            log.exception(
+                "button failed custom_id=%s guild=%s user=%s", custom_id, interaction.guild_id, interaction.user.id
+            )
+            await reply_privately(interaction, APOLOGY)
+
+    return run

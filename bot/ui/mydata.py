@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.services.learner_data import DeletionSummary
-from bot.ui.errors import APOLOGY
+from bot.ui.errors import replies_on_failure
 from bot.ui.text import plural
 
 if TYPE_CHECKING:
@@ -59,14 +59,10 @@ class ConfirmDeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templa
     ) -> ConfirmDeleteButton:
         return cls(int(match["user"]))
 
+    @replies_on_failure
     async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message("Only the person who asked can confirm this.", ephemeral=True)
             return
-        try:
-            summary = await interaction.client.services.learner_data.delete(self.user_id)
-        except Exception:
-            log.exception("learner data deletion failed user=%s", self.user_id)
-            await interaction.response.send_message(APOLOGY, ephemeral=True)
-            return
+        summary = await interaction.client.services.learner_data.delete(self.user_id)
         await interaction.response.edit_message(content=deletion_message(summary), view=None)

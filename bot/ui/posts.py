@@ -15,7 +15,7 @@ from bot.domain.streaks import Streaks
 from bot.services.answers import AnswerOutcome, AnswerStatus
 from bot.services.posting import ClosedPost
 from bot.ui.challenges import challenge_embed, challenge_feedback, closed_challenge_embed
-from bot.ui.errors import APOLOGY
+from bot.ui.errors import replies_on_failure
 from bot.ui.questions import closed_question_embed, feedback_message, question_embed
 from bot.ui.text import LETTER_EMOJI, LETTERS, clip
 
@@ -89,13 +89,9 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
     ) -> AnswerButton:
         return cls(int(match["post"]), int(match["opt"]))
 
+    @replies_on_failure
     async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
-        try:
-            text = await self._answer(interaction)
-        except Exception:
-            log.exception("answer failed post=%s user=%s", self.post_id, interaction.user.id)
-            text = APOLOGY
-        await interaction.response.send_message(text, ephemeral=True)
+        await interaction.response.send_message(await self._answer(interaction), ephemeral=True)
 
     async def _answer(self, interaction: discord.Interaction[RevisionBot]) -> str:
         client = interaction.client

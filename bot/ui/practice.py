@@ -12,7 +12,7 @@ import discord
 from bot.course.models import Question
 from bot.domain.entities import Post
 from bot.services.posting import ClosedPost
-from bot.ui.errors import APOLOGY
+from bot.ui.errors import replies_on_failure
 from bot.ui.posts import AnswerButton, Item
 from bot.ui.questions import question_embed
 from bot.ui.text import plural
@@ -106,25 +106,21 @@ class PracticeNextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templat
         post_ids = tuple(int(p, 36) for p in match["posts"].split("."))
         return cls(int(match["user"], 36), int(match["pos"]), post_ids)
 
+    @replies_on_failure
     async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message("This practice round belongs to someone else.", ephemeral=True)
             return
         services = interaction.client.services
-        try:
-            if self.position >= len(self.post_ids):
-                summaries = [await services.posting.summary(p) for p in self.post_ids]
-                due = await services.practice.due_count(self.user_id)
-                embed, view = round_summary_embed(summaries, due), None
-            else:
-                post = await services.posts.get(self.post_ids[self.position])
-                if post is None:
-                    raise LookupError(f"practice post {self.post_ids[self.position]} is gone")
-                item = services.posting.item(post)
-                embed = practice_question_embed(post, item, self.position, len(self.post_ids))
-                view = practice_view(post, item, self.user_id, self.position, self.post_ids)
-        except Exception:
-            log.exception("practice next failed user=%s position=%s", self.user_id, self.position)
-            await interaction.response.send_message(APOLOGY, ephemeral=True)
-            return
+        if self.position >= len(self.post_ids):
+            summaries = [await services.posting.summary(p) for p in self.post_ids]
+            due = await services.practice.due_count(self.user_id)
+            embed, view = round_summary_embed(summaries, due), None
+        else:
+            post = await services.posts.get(self.post_ids[self.position])
+            if post is None:
+                raise LookupError(f"practice post {self.post_ids[self.position]} is gone")
+            item = services.posting.item(post)
+            embed = practice_question_embed(post, item, self.position, len(self.post_ids))
+            view = practice_view(post, item, self.user_id, self.position, self.post_ids)
         await interaction.response.edit_message(embed=embed, view=view)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.course.models import EMBED_TOTAL_BUDGET, ElementNotes
-from bot.ui.errors import APOLOGY
+from bot.ui.errors import replies_on_failure
 from bot.ui.text import clip
 
 if TYPE_CHECKING:
@@ -108,15 +108,12 @@ class RevisePageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     ) -> RevisePageButton:
         return cls(match["element"], int(match["page"]), match["dir"])
 
+    @replies_on_failure
     async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
-        try:
-            pages = revise_pages(interaction.client.services.catalog.element(self.element_id))
-        except KeyError:
+        catalog = interaction.client.services.catalog
+        if not catalog.has_element(self.element_id):
             await interaction.response.send_message("These notes are no longer in the course.", ephemeral=True)
             return
-        except Exception:
-            log.exception("revise page failed element=%s page=%s", self.element_id, self.page)
-            await interaction.response.send_message(APOLOGY, ephemeral=True)
-            return
+        pages = revise_pages(catalog.element(self.element_id))
         page = min(self.page, len(pages) - 1)
         await interaction.response.edit_message(embed=pages[page], view=revise_view(self.element_id, page, len(pages)))

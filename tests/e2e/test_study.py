@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import re
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from bot.domain.clock import FixedClock
 from bot.domain.entities import PostKind
 from bot.domain.scoring import Origin
+from bot.ui.errors import APOLOGY
 from tests.e2e.conftest import BotRunner
 from tests.e2e.test_daily import MANAGE_GUILD, _buttons
 from tests.e2e.test_spot_and_boards import _record
@@ -205,3 +209,22 @@ async def test_report_for_tutors_with_csv_and_refused_for_learners(
         rows = list(csv.reader(io.StringIO(message.files["question-report.csv"].decode())))
         assert rows[0][:6] == ["item_id", "element_id", "attempts", "facility", "discrimination", "most_chosen_wrong"]
         assert rows[1][1] == "value" and sum(int(r[2]) for r in rows[1:]) == 2
+
+
+async def test_a_button_that_fails_answers_privately_and_logs_why(
+    fake_discord: FakeDiscord, run_bot: BotRunner, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A click whose work fails gets a private apology, and the log names the button (no silent "did not respond")."""
+    async with run_bot() as bot:
+        command = await fake_discord.slash("practice", {"element": "value"}, user="alice")
+        await fake_discord.wait_for_callback(command)
+        message = fake_discord.original(command)
+        next_id = _next_id(message)
+        shown = _buttons(message)[0][0]
+        async with bot.services.db.transaction() as tx:  # the round's other questions vanish
+            await tx.execute("DELETE FROM posts WHERE origin = 'practice' AND post_id != ?", (shown,))
+        with caplog.at_level(logging.ERROR, logger="bot"):
+            click = await fake_discord.click(message, next_id, user="alice")
+            reply = (await fake_discord.wait_for_callback(click))["data"]
+    assert reply["flags"] & 64 and reply["content"] == APOLOGY
+    assert any("button failed custom_id=rb:pr:" in r.getMessage() for r in caplog.records)

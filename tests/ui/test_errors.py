@@ -6,9 +6,9 @@ import discord
 import pytest
 from discord import app_commands
 
-from bot.ui.errors import UserFacingError, message_for
+from bot.services.schedules import InvalidSchedule, zone_named
+from bot.ui.errors import message_for
 from bot.ui.options import Text
-from cogs.setup import zone_or_error
 
 
 def test_a_refused_value_is_repeated_only_in_part() -> None:
@@ -22,7 +22,7 @@ def test_a_refused_value_is_repeated_only_in_part() -> None:
 
 def test_a_timezone_too_long_for_a_file_name_is_refused_clearly() -> None:
     """ZoneInfo raises OSError for a name longer than a file name may be; the tutor hears it is unknown."""
-    with pytest.raises(UserFacingError) as refused:
-        zone_or_error("Europe/" + "x" * 300)
+    with pytest.raises(InvalidSchedule) as refused:
+        zone_named("Europe/" + "x" * 300)
     assert "is not a timezone I know" in str(refused.value)
     assert len(str(refused.value)) < 200
