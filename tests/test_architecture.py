@@ -64,3 +64,15 @@ def test_no_cog_imports_another_cog() -> None:
         if any(name == "cogs" or name.startswith("cogs.") for name in _modules(path))
     ]
     assert offenders == []
+
+
+def test_the_discord_layer_never_reaches_the_database() -> None:
+    """bot/ui and cogs call services, which own their transactions: no sqlite3, aiosqlite or bot.storage there."""
+    offenders = [
+        f"{path.relative_to(ROOT)}: {name}"
+        for folder in ("bot/ui", "cogs")
+        for path in (ROOT / folder).rglob("*.py")
+        for name in sorted(_modules(path))
+        if name.split(".")[0] in {"sqlite3", "aiosqlite"} or name == "bot.storage" or name.startswith("bot.storage.")
+    ]
+    assert offenders == []
