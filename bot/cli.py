@@ -284,7 +284,7 @@ def _review(args: argparse.Namespace) -> int:
 def _db_migrate(_args: argparse.Namespace) -> int:
     path = load_settings(Settings).database_file
     try:
-        applied = migrate_file(path, say=lambda _level, text: print(text))
+        applied = migrate_file(path)
     except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Cannot migrate {path}: {exc}", file=sys.stderr)
         return EXIT_FAILED
