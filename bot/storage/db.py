@@ -214,9 +214,11 @@ def restore_database(backup: Path, target: Path) -> Path | None:
         src = sqlite3.connect(f"file:{backup}?mode=ro", uri=True)
         dst = sqlite3.connect(target, isolation_level=None)
         try:
-            # SQLite's backup cannot change the page size of a database in WAL mode, and the backup may have
-            # another page size than the file it replaces.
-            dst.execute("PRAGMA journal_mode = DELETE")
+            # SQLite's backup cannot change the page size of a database in WAL mode, and a backup may have
+            # another page size than the file it replaces (both depend on the release that made them).
+            page_size = "PRAGMA page_size"
+            if dst.execute(page_size).fetchone() != src.execute(page_size).fetchone():
+                dst.execute("PRAGMA journal_mode = DELETE")
             src.backup(dst)
             dst.execute("PRAGMA journal_mode = WAL")
             _configure(dst)
