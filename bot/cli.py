@@ -20,7 +20,8 @@ from bot.authoring.schema import stale_schemas, write_schemas
 from bot.backups import FILE_SUFFIXES, backup_into, prune_before_restore
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.settings import Settings, SettingsInvalid, load_settings
-from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
+from bot.storage.files import backup_database, restore_database
+from bot.storage.schema import DatabaseError, latest_version, migrate_file
 
 log = logging.getLogger(__name__)
 

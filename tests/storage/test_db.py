@@ -14,22 +14,15 @@ from pathlib import Path
 
 import pytest
 
-import bot.storage.db as db_module
+import bot.storage.schema as schema_module
 from bot.cli import main
 from bot.domain.entities import NewPost, PostKind
 from bot.domain.scoring import Origin
 from bot.storage.answers import AnswerRepository
-from bot.storage.db import (
-    Database,
-    DatabaseError,
-    apply_migrations,
-    backup_database,
-    check_database,
-    latest_version,
-    migrate_file,
-    migrations,
-)
+from bot.storage.db import Database
+from bot.storage.files import backup_database, check_database
 from bot.storage.lock import DatabaseLock
+from bot.storage.schema import DatabaseError, apply_migrations, latest_version, migrate_file, migrations
 from tests.conftest import Core
 from tests.helpers import make_post
 
@@ -303,7 +296,7 @@ async def test_writes_queued_together_share_one_commit(core: Core) -> None:
 @pytest.fixture
 def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     """Batches of five writes."""
-    monkeypatch.setattr(db_module, "MAX_BATCH", 5)
+    monkeypatch.setattr("bot.storage.db.MAX_BATCH", 5)
 
 
 # An answer to a post that does not exist, noticed only at COMMIT: a way to make a COMMIT fail.
@@ -400,7 +393,7 @@ def _old_database(path: Path, answers: int = 300, page_size: int = 4096, version
     conn.execute("PRAGMA journal_mode = WAL")
     shipped = migrations()[: version or latest_version()]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(db_module, "migrations", lambda: shipped)
+        mp.setattr(schema_module, "migrations", lambda: shipped)
         apply_migrations(conn)
     conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (1, 0)")
     conn.execute(
