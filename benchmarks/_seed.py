@@ -12,15 +12,11 @@ import gc
 import random
 import sqlite3
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
-
-import aiosqlite
 
 from bot.domain.clock import FixedClock, from_ms, to_ms
 from bot.domain.periods import week_key
@@ -281,47 +277,6 @@ async def open_core(path: Path, now: datetime = NOW) -> AsyncIterator[Core]:
         )
     finally:
         await db.close()
-
-
-@dataclass
-class Trips:
-    """Trips to the connection threads (one per aiosqlite call) and the SQL they carried."""
-
-    by_connection: Counter[str] = field(default_factory=Counter)
-    statements: list[tuple[str, str, tuple[Any, ...]]] = field(default_factory=list)  # (connection, sql, params)
-
-
-@contextlib.asynccontextmanager
-async def count_trips(db: Database) -> AsyncIterator[Trips]:
-    """Count every aiosqlite call on the database's reader and writer while the block runs, and record the SELECTs
-    they run, with their parameters filled in (also those run inside one call, as db.read and db.write do)."""
-    trips = Trips()
-    names = {id(db._writer): "writer", id(db._reader): "reader"}
-    original = aiosqlite.Connection._execute
-
-    async def counting(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
-        name = names.get(id(self))
-        if name is not None:
-            trips.by_connection[name] += 1
-        return await original(self, fn, *args, **kwargs)
-
-    def tracer(name: str) -> Callable[[str], None]:
-        def record(sql: str) -> None:
-            if sql.lstrip()[:6].upper() == "SELECT":
-                trips.statements.append((name, sql, ()))
-
-        return record
-
-    connections = ((db._writer, "writer"), (db._reader, "reader"))
-    for conn, name in connections:  # the trace callback must be set on the connection's own thread
-        await original(conn, conn._conn.set_trace_callback, tracer(name))
-    aiosqlite.Connection._execute = counting  # type: ignore[method-assign]
-    try:
-        yield trips
-    finally:
-        aiosqlite.Connection._execute = original  # type: ignore[method-assign]
-        for conn, _ in connections:
-            await original(conn, conn._conn.set_trace_callback, None)
 
 
 def _cpu_ticks() -> tuple[int, int]:

@@ -43,16 +43,11 @@ def run_one(name: str, extra: tuple[str, ...]) -> dict[str, Any]:
     before = path.stat().st_mtime if path.exists() else None
     command = [sys.executable, "-m", f"benchmarks.{name}", *extra]
     print(f"\n=== {' '.join(['python', *command[1:]])}", flush=True)
-    started_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     started = time.monotonic()
     code = subprocess.call(command, cwd=ROOT)  # noqa: S603 - our own modules, fixed arguments
     elapsed = time.monotonic() - started
     fresh = path.exists() and path.stat().st_mtime != before
     result = json.loads(path.read_text(encoding="utf-8")) if fresh else None
-    runs = result.get("runs") if isinstance(result, dict) else None
-    if isinstance(runs, list) and any("measured_at" in r for r in runs):
-        # Parts run separately merge into one file (answers); rows stamped before this run are older figures.
-        result["runs"] = [r for r in runs if str(r.get("measured_at", "")) >= started_at]
     return {
         "benchmark": name,
         "command": " ".join(["python", *command[1:]]),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.storage.db import BEFORE_RESTORE, backup_database
+from bot.storage.files import BEFORE_RESTORE, backup_database
 
 BACKUP_RE = re.compile(r"^revbot-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3$")
 KEEP_BEFORE_RESTORE = 2  # copies of replaced databases kept beside the database; older ones are deleted

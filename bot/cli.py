@@ -20,7 +20,8 @@ from bot.authoring.schema import stale_schemas, write_schemas
 from bot.backups import FILE_SUFFIXES, backup_into, prune_before_restore
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.settings import Settings, SettingsInvalid, load_settings
-from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
+from bot.storage.files import backup_database, restore_database
+from bot.storage.schema import DatabaseError, latest_version, migrate_file
 
 log = logging.getLogger(__name__)
 
@@ -284,7 +285,7 @@ def _review(args: argparse.Namespace) -> int:
 def _db_migrate(_args: argparse.Namespace) -> int:
     path = load_settings(Settings).database_file
     try:
-        applied = migrate_file(path, say=lambda _level, text: print(text))
+        applied = migrate_file(path)
     except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Cannot migrate {path}: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -21,7 +21,8 @@ from bot.invite import application_id_from_token
 from bot.logging_setup import LEVELS, level_number
 from bot.sandbox import read_sandbox
 from bot.settings import Settings, SettingsInvalid, load_settings
-from bot.storage.db import DatabaseError, check_database, latest_version
+from bot.storage.files import check_database
+from bot.storage.schema import DatabaseError, latest_version
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import signal
 import sys
@@ -13,12 +12,10 @@ import discord
 import yarl
 
 from bot.app import RevisionBot
-from bot.logging_setup import configure_logging, skip_unused_record_fields
+from bot.logging_setup import configure_logging
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
-
-YOUNG_COLLECTION_EVERY = 20_000  # new container objects between young garbage collections (Python's default: 700)
 
 
 def point_at_discord(settings: Settings) -> None:
@@ -34,7 +31,6 @@ async def serve(bot: RevisionBot, token: str) -> None:
     if sys.platform != "win32":  # asyncio has no signal handlers on Windows; Ctrl+C still stops the bot there
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, lambda s=sig: _stop(bot, s, stopping))
-    freezer = loop.create_task(freeze_when_ready(bot), name="freeze-heap")
     try:
         async with bot:
             await bot.start(token)
@@ -44,27 +40,7 @@ async def serve(bot: RevisionBot, token: str) -> None:
         # A stop that comes while the bot connects closes the connection under it: nothing is lost.
         log.info("stopped while connecting to Discord error=%s", type(exc).__name__)
     finally:
-        freezer.cancel()
         await bot.close()  # a stop a signal started finishes (database closed) before the loop ends
-
-
-async def freeze_when_ready(bot: RevisionBot) -> None:
-    """Once the bot is ready, move everything start-up made out of the garbage collector's sight.
-
-    The content, the modules and discord.py's caches live as long as the process, yet every full collection
-    walked all of them again: under a burst of clicks that was one pause of 40-70 ms and about a sixth of
-    the event loop's time (profiled with benchmarks/burst.py). Frozen objects are still freed by reference
-    counting; only reference cycles among them are never collected.
-
-    What is left to collect is what requests have in flight, and each young collection walks all of it, so
-    they are also made rarer: after 20,000 new objects instead of 700 (a few MB of cyclic garbage at most
-    waits a little longer).
-    """
-    await bot.wait_until_ready()
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(YOUNG_COLLECTION_EVERY, *gc.get_threshold()[1:])
-    log.info("heap frozen after start-up objects=%d", gc.get_freeze_count())
 
 
 def _stop(bot: RevisionBot, sig: signal.Signals, stopping: asyncio.Event) -> None:
@@ -78,7 +54,6 @@ def run_bot(settings: Settings) -> int:
     assert settings.discord_token is not None  # checked by the caller  # noqa: S101
     token = settings.discord_token.get_secret_value().strip()
     configure_logging(settings.log_level, (token,))
-    skip_unused_record_fields()
     point_at_discord(settings)
     bot = RevisionBot(settings)
     try:

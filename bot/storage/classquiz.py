@@ -6,12 +6,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.classquiz import ClassQuiz, Mode, Phase, QuizAnswer, QuizState
 from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import Post
-from bot.storage.db import Database
+from bot.storage.db import Database, Transaction
 from bot.storage.posts import POST_COLUMNS, post_from_row
 
 QUIZ_COLUMNS = (
@@ -59,13 +57,11 @@ class ClassQuizRepository:
         """Insert a quiz in its lobby; None if the channel already has a live quiz."""
         try:
             async with self._db.transaction() as tx:
-                cursor = await tx.execute(
+                row = await tx.fetch_one(
                     "INSERT INTO class_quizzes (guild_id, channel_id, tutor_id, element_id, question_count, seconds, "
                     f"mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {QUIZ_COLUMNS}",
                     (guild_id, channel_id, tutor_id, element_id, question_count, seconds, mode.value, to_ms(now)),
                 )
-                row = await cursor.fetchone()
-                await cursor.close()
         except sqlite3.IntegrityError as exc:
             if "class_quizzes.channel_id" in str(exc):
                 return None
@@ -97,7 +93,7 @@ class ClassQuizRepository:
 
     async def move(
         self,
-        tx: aiosqlite.Connection,
+        tx: Transaction,
         quiz: ClassQuiz,
         to: QuizState,
         *,
@@ -105,7 +101,7 @@ class ClassQuizRepository:
         reason: str | None = None,
     ) -> bool:
         """Move a quiz from the state it was read in to another; False if something else moved it first."""
-        cursor = await tx.execute(
+        changed = await tx.execute(
             "UPDATE class_quizzes SET state = ?, current_index = ?, ended_at = ?, end_reason = ? "
             "WHERE quiz_id = ? AND state = ? AND current_index = ?",
             (
@@ -118,7 +114,7 @@ class ClassQuizRepository:
                 quiz.index,
             ),
         )
-        return cursor.rowcount == 1
+        return changed == 1
 
     async def posts(self, quiz_id: int) -> list[Post]:
         """Return the quiz's questions in the order they were asked."""

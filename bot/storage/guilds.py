@@ -106,10 +106,10 @@ class GuildRepository:
 
     async def set_enabled(self, guild_id: int, kind: ScheduleKind, enabled: bool) -> bool:
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            changed = await tx.execute(
                 "UPDATE schedules SET enabled = ? WHERE guild_id = ? AND kind = ?", (int(enabled), guild_id, kind.value)
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     async def record_error(self, guild_id: int, kind: ScheduleKind, error: str | None, when: datetime) -> None:
         """Remember the last failure of a schedule (None clears it)."""

@@ -129,15 +129,14 @@ class LearnerRepository:
     async def delete(self, user_id: int) -> DeletedRows:
         """Erase every row about a learner in one transaction; return what was removed."""
         async with self._db.transaction() as tx:
-            guilds = await tx.execute_fetchall(
+            guilds = await tx.fetch_all(
                 "SELECT guild_id FROM answers WHERE user_id = ? AND on_board = 1 "
                 "UNION SELECT guild_id FROM board_totals WHERE user_id = ? ORDER BY 1",
                 (user_id, user_id),
             )
             board_rows = 0
             for table in ("board_totals", "board_element_totals"):
-                async with tx.execute(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,)) as cursor:
-                    row = await cursor.fetchone()
+                row = await tx.fetch_one(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", (user_id,))
                 board_rows += int(row[0]) if row else 0
             # The answers' delete trigger takes their points off every board total.
             answers = await tx.execute("DELETE FROM answers WHERE user_id = ?", (user_id,))
@@ -146,4 +145,4 @@ class LearnerRepository:
                 await tx.execute(f"DELETE FROM {table} WHERE user_id = ?", (user_id,))
             cards = await tx.execute("DELETE FROM practice_cards WHERE user_id = ?", (user_id,))
             await tx.execute("DELETE FROM learner_streaks WHERE user_id = ?", (user_id,))  # the trigger left none
-            return DeletedRows(answers.rowcount, board_rows, cards.rowcount, tuple(r[0] for r in guilds))
+            return DeletedRows(answers, board_rows, cards, tuple(r[0] for r in guilds))

@@ -6,13 +6,11 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import NewPost, Post, PostKind, PostState
 from bot.domain.options import decode, encode
 from bot.domain.scoring import Origin
-from bot.storage.db import Database
+from bot.storage.db import Database, Transaction
 
 POST_COLUMNS = (
     "post_id, guild_id, kind, origin, item_id, element_id, correct_option, option_count, opens_at, closes_at, "
@@ -55,10 +53,10 @@ class PostRepository:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def create(self, tx: aiosqlite.Connection, new: NewPost) -> Post | None:
+    async def create(self, tx: Transaction, new: NewPost) -> Post | None:
         """Insert a post; return None if this scheduled post already exists for that local date."""
         try:
-            cursor = await tx.execute(
+            row = await tx.fetch_one(
                 "INSERT INTO posts (guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
                 "opens_at, closes_at, channel_id, local_date, class_quiz_id, option_order) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -79,8 +77,6 @@ class PostRepository:
                     encode(new.option_order),
                 ),
             )
-            row = await cursor.fetchone()
-            await cursor.close()
         except sqlite3.IntegrityError as exc:
             if "posts.guild_id, posts.kind, posts.local_date" in str(exc):
                 return None
@@ -105,12 +101,12 @@ class PostRepository:
     async def close(self, post_id: int, when: datetime) -> bool:
         """Close an open post; return False if it was already closed."""
         async with self._db.transaction() as tx:
-            cursor = await tx.execute(
+            changed = await tx.execute(
                 "UPDATE posts SET state = 'closed', closes_at = min(coalesce(closes_at, ?), ?), reveal_pending = 1 "
                 "WHERE post_id = ? AND state = 'open'",
                 (to_ms(when), to_ms(when), post_id),
             )
-            return cursor.rowcount == 1
+            return changed == 1
 
     async def set_revealed(self, post_id: int) -> None:
         """Record that a closed post's message shows it closed (or that it has no message to edit)."""

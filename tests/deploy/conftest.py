@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.storage.db import migrate_file
+from bot.storage.schema import migrate_file
 
 
 @pytest.fixture

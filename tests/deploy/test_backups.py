@@ -10,7 +10,7 @@ import pytest
 
 from bot.backups import backup_into, backups_in
 from bot.cli import main
-from bot.storage.db import check_database, restore_database
+from bot.storage.files import check_database, restore_database
 
 START = datetime(2026, 3, 1, 3, 30, tzinfo=UTC)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 import bot.cli
-import bot.storage.db as db_module
+import bot.storage.files as files_module
 from bot.cli import main
-from bot.storage.db import BACKUP_HEADROOM_BYTES, check_database, migrate_file
+from bot.storage.files import BACKUP_HEADROOM_BYTES, check_database
+from bot.storage.schema import migrate_file
 from tests.fakediscord.world import bot_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,13 +221,13 @@ def test_backup_without_room_on_the_disk_is_refused(
 ) -> None:
     """A backup that would leave less than the headroom free fails before it writes anything."""
     size = database.stat().st_size
-    real = db_module.shutil.disk_usage
+    real = files_module.shutil.disk_usage
 
     def nearly_full(path: str | Path) -> object:
         usage = real(path)
         return usage._replace(free=size + BACKUP_HEADROOM_BYTES - 1)
 
-    cli_env.setattr(db_module.shutil, "disk_usage", nearly_full)
+    cli_env.setattr(files_module.shutil, "disk_usage", nearly_full)
     assert main(["db", "backup", str(tmp_path / "backups" / "copy.sqlite3")]) == 1
     err = capsys.readouterr().err
     assert err.startswith(f"Backup failed: not enough free space in {tmp_path / 'backups'}: a copy needs about")

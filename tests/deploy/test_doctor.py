@@ -22,7 +22,7 @@ from bot.doctor import (
     report_lines,
 )
 from bot.settings import Settings
-from bot.storage.db import migrate_file
+from bot.storage.schema import migrate_file
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import bot_token
 
