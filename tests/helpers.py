@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.domain.entities import NewPost, Post, PostKind
+from bot.domain.clock import from_ms
+from bot.domain.entities import Answer, NewPost, Post, PostKind
 from bot.domain.scoring import Origin
+from bot.storage.db import Database
 from tests.conftest import Core
 
 
@@ -49,3 +51,13 @@ async def make_post(
     return post
 
 
+
+
+async def stored_answers(db: Database, post_id: int) -> list[Answer]:
+    """Read a post's answers straight from the database, first answered first."""
+    rows = await db.fetch_all(
+        "SELECT post_id, user_id, display_name, choice, correct, points, answered_at FROM answers "
+        "WHERE post_id = ? ORDER BY answered_at, user_id",
+        (post_id,),
+    )
+    return [Answer(r[0], r[1], r[2], r[3], bool(r[4]), r[5], from_ms(r[6])) for r in rows]

@@ -146,10 +146,6 @@ class Catalog:
         """Return challenge_ids without generated challenges no tutor has reviewed, unless include_unreviewed."""
         return self._postable(self.challenge_ids(element_id), include_unreviewed)
 
-    def is_unreviewed(self, item_id: str) -> bool:
-        """Return whether this question or challenge was generated and not yet reviewed by a tutor."""
-        return item_id in self._unreviewed
-
     def _postable(self, ids: tuple[str, ...], include_unreviewed: bool) -> tuple[str, ...]:
         if include_unreviewed or not self._unreviewed:
             return ids

@@ -171,9 +171,3 @@ class AnswerRepository:
             "SELECT choice, COUNT(*) FROM answers WHERE post_id = ? GROUP BY choice", (post_id,)
         )
         return {r[0]: r[1] for r in rows}
-
-    async def for_post(self, post_id: int) -> list[Answer]:
-        rows = await self._db.fetch_all(
-            f"SELECT {_ANSWER_COLUMNS} FROM answers WHERE post_id = ? ORDER BY answered_at, user_id", (post_id,)
-        )
-        return [Answer(r[0], r[1], r[2], r[3], bool(r[4]), r[5], from_ms(r[6])) for r in rows]

@@ -181,12 +181,6 @@ class Database:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-    async def schema_version(self) -> int:
-        """Return the schema version recorded in the file."""
-        row = await self.fetch_one("PRAGMA user_version")
-        return int(row[0]) if row else 0
-
-
 def _rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 

@@ -10,9 +10,9 @@ from typing import Any
 from bot.domain.clock import FixedClock
 from bot.domain.entities import ScheduleKind
 from bot.scheduling import close_job_id, slot_job_id
-from bot.storage.answers import AnswerRepository
 from tests.e2e.conftest import BotRunner
 from tests.fakediscord.server import FakeDiscord
+from tests.helpers import stored_answers
 
 MANAGE_GUILD = 1 << 5
 ANSWER_ID = re.compile(r"^rb:ans:(\d+):([0-4])$")
@@ -226,7 +226,7 @@ async def test_scheduled_post_then_right_wrong_and_double_clicks(
         click = await fake_discord.click(message, f"rb:ans:{post_id}:{right}", user="bob")
         reply = (await fake_discord.wait_for_callback(click))["data"]
         assert reply["content"].startswith(f"You already answered **{'ABCDE'[wrong]}**")
-        assert len(await AnswerRepository(bot.services.db).for_post(post_id)) == 2
+        assert len(await stored_answers(bot.services.db, post_id)) == 2
 
 
 async def test_two_hundred_learners_click_at_once(
@@ -245,7 +245,7 @@ async def test_two_hundred_learners_click_at_once(
             )
         )
         await asyncio.gather(*(fake_discord.wait_for_callback(c, timeout=20) for c in clicks))
-        answers = await AnswerRepository(bot.services.db).for_post(post_id)
+        answers = await stored_answers(bot.services.db, post_id)
         assert sorted(a.user_id for a in answers) == sorted(m.user.id for m in learners)
 
 
@@ -286,7 +286,7 @@ async def test_buttons_work_after_a_restart(fake_discord: FakeDiscord, run_bot: 
         click = await fake_discord.click(message, f"rb:ans:{post_id}:0", user="alice")
         reply = (await fake_discord.wait_for_callback(click))["data"]
         assert reply["content"].startswith(("✅", "❌"))
-        assert len(await AnswerRepository(bot.services.db).for_post(post_id)) == 1
+        assert len(await stored_answers(bot.services.db, post_id)) == 1
         assert close_job_id(post_id) in bot.scheduler.job_ids()
 
 

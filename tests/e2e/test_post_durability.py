@@ -12,11 +12,11 @@ from bot.delivery import RECENT_MESSAGES, RETRY_FIRST
 from bot.domain.clock import FixedClock
 from bot.domain.entities import ScheduleKind
 from bot.scheduling import close_job_id, reveal_job_id, send_job_id, slot_job_id
-from bot.storage.answers import AnswerRepository
 from tests.e2e.conftest import BotRunner
 from tests.e2e.test_daily import _buttons, _fire, _post_daily, _setup_daily
 from tests.fakediscord.messages import FakeMessage
 from tests.fakediscord.server import FakeDiscord
+from tests.helpers import stored_answers
 
 
 async def _post(fake: FakeDiscord, bot: object, clock: FixedClock) -> tuple[FakeMessage, int]:
@@ -161,5 +161,5 @@ async def test_a_click_being_answered_at_shutdown_gets_its_reply(
         assert click.callback is not None and click.callback["data"]["content"].startswith(("✅", "❌"))
         assert late.callback is None
     async with run_bot() as bot:
-        answers = await AnswerRepository(bot.services.db).for_post(post_id)
+        answers = await stored_answers(bot.services.db, post_id)
         assert [a.user_id for a in answers] == [fake_discord.guild.member("alice").user.id]

@@ -14,7 +14,7 @@ from bot.services.answers import AnswerService, AnswerStatus
 from bot.services.practice import PracticeService
 from bot.storage.practice import PracticeRepository
 from tests.conftest import Core
-from tests.helpers import make_post
+from tests.helpers import make_post, stored_answers
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
@@ -25,7 +25,7 @@ async def test_right_answer_is_recorded_with_points(core: Core) -> None:
     outcome = await core.answer_service.record_answer(post.post_id, 42, "Priya", 2)
     assert outcome.status is AnswerStatus.RECORDED
     assert outcome.answer is not None and outcome.answer.correct and outcome.answer.points == DAILY_POINTS
-    [stored] = await core.answers.for_post(post.post_id)
+    [stored] = await stored_answers(core.db, post.post_id)
     assert (stored.user_id, stored.display_name, stored.choice) == (42, "Priya", 2)
 
 
@@ -44,7 +44,7 @@ async def test_second_click_reports_the_first_answer(core: Core) -> None:
     again = await core.answer_service.record_answer(post.post_id, 42, "Priya", 3)
     assert again.status is AnswerStatus.ALREADY_ANSWERED
     assert again.answer is not None and again.answer.choice == 1
-    assert len(await core.answers.for_post(post.post_id)) == 1
+    assert len(await stored_answers(core.db, post.post_id)) == 1
 
 
 async def test_hundreds_of_concurrent_clicks_by_one_learner_record_once(core: Core) -> None:
@@ -58,7 +58,7 @@ async def test_hundreds_of_concurrent_clicks_by_one_learner_record_once(core: Co
     assert statuses.count(AnswerStatus.ALREADY_ANSWERED) == 299
     first = next(o.answer for o in outcomes if o.status is AnswerStatus.RECORDED)
     assert all(o.answer == first for o in outcomes)
-    assert len(await core.answers.for_post(post.post_id)) == 1
+    assert len(await stored_answers(core.db, post.post_id)) == 1
     board = await core.leaderboards.leaderboard(1, Period.ALL_TIME)
     assert [(e.user_id, e.answers) for e in board.entries] == [(7, 1)]
 
@@ -81,7 +81,7 @@ async def test_answer_after_closing_is_refused(core: Core) -> None:
     outcome = await core.answer_service.record_answer(post.post_id, 42, "Priya", 1)
     assert outcome.status is AnswerStatus.CLOSED
     assert outcome.correct_option == 1
-    assert await core.answers.for_post(post.post_id) == []
+    assert await stored_answers(core.db, post.post_id) == []
 
 
 async def test_answer_to_a_closed_post_is_refused_even_before_its_time(core: Core) -> None:
@@ -170,5 +170,5 @@ async def test_an_answer_updates_the_practice_card_and_a_failure_there_loses_not
         AnswerStatus.RECORDED,
         AnswerStatus.ALREADY_ANSWERED,
     )
-    assert [a.user_id for a in await core.answers.for_post(post.post_id)] == [41, 42]
+    assert [a.user_id for a in await stored_answers(core.db, post.post_id)] == [41, 42]
     assert await PracticeRepository(core.db).get(42, question.item.id) is None

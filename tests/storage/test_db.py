@@ -18,20 +18,19 @@ import bot.storage.schema as schema_module
 from bot.cli import main
 from bot.domain.entities import NewPost, PostKind
 from bot.domain.scoring import Origin
-from bot.storage.answers import AnswerRepository
 from bot.storage.db import Database
 from bot.storage.files import backup_database, check_database
 from bot.storage.lock import DatabaseLock
 from bot.storage.schema import DatabaseError, apply_migrations, latest_version, migrate_file, migrations
 from tests.conftest import Core
-from tests.helpers import make_post
+from tests.helpers import make_post, stored_answers
 
 
 async def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path) -> None:
     """Opening a new file creates the schema, records its version, and turns on WAL and foreign keys."""
     db = await Database.open(tmp_path / "new.sqlite3")
     try:
-        assert await db.schema_version() == latest_version()
+        assert (await db.fetch_one('PRAGMA user_version'))[0] == latest_version()
         assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
         assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
         recorded = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
@@ -132,7 +131,7 @@ async def test_restore_is_refused_while_the_bot_runs(
     assert main(["db", "restore", str(backup)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Not restored: the bot is running and using") and "sudo systemctl stop revbot" in err
-    assert len(await core.answers.for_post(post.post_id)) == 2
+    assert len(await stored_answers(core.db, post.post_id)) == 2
     assert [name for name in _beside(core.db.path) if ".before-restore-" in name] == []
 
 
@@ -154,7 +153,7 @@ async def _answers_after_start(path: Path, post_id: int) -> int:
     """Open the database as a starting bot would and count a post's answers."""
     db = await Database.open(path)
     try:
-        return len(await AnswerRepository(db).for_post(post_id))
+        return len(await stored_answers(db, post_id))
     finally:
         await db.close()
 
@@ -439,7 +438,7 @@ async def test_an_older_database_with_any_page_size_is_migrated_and_keeps_its_an
     _old_database(path, page_size=page_size, version=latest_version() - 1)
     db = await Database.open(path)
     try:
-        assert await db.schema_version() == latest_version()
+        assert (await db.fetch_one('PRAGMA user_version'))[0] == latest_version()
         await db.write_batched(lambda conn: conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (2, 0)"))
     finally:
         await db.close()
