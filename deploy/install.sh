@@ -27,7 +27,7 @@ UNIT_DIR=/etc/systemd/system
 ADMIN_COMMAND=/usr/local/bin/revbot
 SERVICE_USER=revbot
 UNITS=(revbot.service revbot-backup.service revbot-backup.timer)
-SOURCES=(pyproject.toml constraints.txt README.md bot cogs content deploy)
+SOURCES=(pyproject.toml constraints.txt README.md docs bot cogs content deploy)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 say() { printf '==> %s\n' "$*"; }

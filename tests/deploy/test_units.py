@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import configparser
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+
+from bot.app import CLICKS_GRACE_S, JOBS_GRACE_S
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 UNITS = ("revbot.service", "revbot-backup.service", "revbot-backup.timer")
@@ -46,6 +49,16 @@ def test_the_bot_restarts_on_failure_but_not_without_a_token() -> None:
     assert service["RestartPreventExitStatus"] == "2"
     assert service["ExecStart"] == f"{VENV}/bin/revbot run"
     assert _unit("revbot.service")["Install"]["WantedBy"] == "multi-user.target"
+
+
+def test_systemd_and_compose_wait_for_a_clean_stop_before_killing() -> None:
+    """A stop is never cut short by a kill: both wait longer than the bot's own grace for work in flight."""
+    grace = JOBS_GRACE_S + CLICKS_GRACE_S
+    timeout = _unit("revbot.service")["Service"]["TimeoutStopSec"]
+    assert timeout.endswith("s") and int(timeout[:-1]) > grace
+    compose = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
+    [period] = re.findall(r"stop_grace_period: (\d+)s", compose)
+    assert int(period) > grace
 
 
 def test_backup_runs_daily_with_rotation() -> None:
