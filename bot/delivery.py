@@ -26,8 +26,8 @@ from bot.ui.posts import Item, closed_embed, post_embed, post_view, shows_post
 from bot.ui.summary import summary_embed
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
     from bot.services.container import Services
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ class PostFailed(Exception):
 class Delivery:
     """Sends posts for the scheduler and tutors, and closes them on time."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self._bot = bot
         self._tries: dict[str, int] = {}  # failed tries per retry job id, for the backoff
         self._pacer = Pacer()  # thousands of servers due at 09:00 must not exceed Discord's global limit

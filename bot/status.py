@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 SOONEST_SHOWN = 5
 _JOB_ID = re.compile(r"^(?:slot:(?P<guild>\d+):(?P<kind>\w+)|close:(?P<post>\d+))$")
@@ -40,7 +40,7 @@ class BotStatus:
     memory_bytes: int | None
 
 
-def collect_status(bot: RevisionBot) -> BotStatus:
+def collect_status(bot: RevisionClient) -> BotStatus:
     """Return the bot's status now (cheap: no Discord calls, two stat calls)."""
     services = bot.services
     jobs = [Job(job_id, job_label(job_id), bot.scheduler.next_run(job_id)) for job_id in bot.scheduler.job_ids()]

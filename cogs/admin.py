@@ -16,7 +16,7 @@ from bot.ui.errors import MESSAGE_LIMIT, UserFacingError
 from bot.ui.text import plural, timestamp
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ ERRORS_FILE = "content-errors.txt"
 def owner_only() -> Any:
     """A check that refuses everyone but the bot's owner, whatever Discord showed them."""
 
-    async def predicate(interaction: discord.Interaction[RevisionBot]) -> bool:
+    async def predicate(interaction: discord.Interaction[RevisionClient]) -> bool:
         if not await interaction.client.is_owner(interaction.user):
             raise UserFacingError("Only the bot's owner can use /admin.")
         return True
@@ -39,19 +39,19 @@ def owner_only() -> Any:
 class Admin(commands.GroupCog, group_name="admin", group_description="Run the bot (its owner only)"):
     """The owner's view of the running bot."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
         super().__init__()
 
     @app_commands.command(name="status", description="Uptime, servers, scheduled jobs, database and content")
     @owner_only()
-    async def status(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def status(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Show how the bot is doing, privately."""
         await interaction.response.send_message(embed=status_embed(collect_status(self.bot)), ephemeral=True)
 
     @app_commands.command(name="reload", description="Read the course content again (invalid content is not used)")
     @owner_only()
-    async def reload(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def reload(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Load the content again; keep the current content and list every problem if the new one is invalid."""
         await interaction.response.defer(ephemeral=True, thinking=True)  # a large course takes seconds to load
         before = self.bot.services.catalog.version[:12]
@@ -111,5 +111,5 @@ def status_embed(status: BotStatus) -> discord.Embed:
     return embed
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     await bot.add_cog(Admin(bot))

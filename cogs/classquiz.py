@@ -25,8 +25,8 @@ from bot.ui.options import Bounded, ElementId, Pick
 from bot.ui.posts import post_view
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
     from bot.domain.entities import Post
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ def next_job_id(quiz_id: int) -> str:
 class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a live class quiz (tutors)"):
     """Live class quizzes."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
         self._locks: dict[int, asyncio.Lock] = {}
         super().__init__()
@@ -78,7 +78,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
     @tutor_only()
     async def start(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         element: ElementId | None = None,
         questions: QuestionCount = 10,
         seconds: Seconds = 30,
@@ -113,7 +113,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
 
     @app_commands.command(name="next", description="Move the quiz on: next question, reveal, or the results")
     @tutor_only()
-    async def next(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def next(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Open the next question, reveal the open one, or finish after the last."""
         quiz = await self._live_here(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -122,7 +122,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
 
     @app_commands.command(name="stop", description="End the quiz now and show the results so far")
     @tutor_only()
-    async def stop(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def stop(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """End this channel's quiz early; everyone still gets the results."""
         quiz = await self._live_here(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -133,7 +133,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
     @app_commands.command(name="results", description="Get a past quiz's results and CSV")
     @app_commands.describe(quiz="Which quiz (default: the latest in this server)")
     @tutor_only()
-    async def results(self, interaction: discord.Interaction[RevisionBot], quiz: QuizNumber | None = None) -> None:
+    async def results(self, interaction: discord.Interaction[RevisionClient], quiz: QuizNumber | None = None) -> None:
         """Send the tutor a quiz's scores and its CSV privately."""
         guild_id = guild_id_of(interaction)
         if quiz is None:
@@ -146,7 +146,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
 
     @results.autocomplete("quiz")
     async def _quiz_autocomplete(
-        self, interaction: discord.Interaction[RevisionBot], current: str
+        self, interaction: discord.Interaction[RevisionClient], current: str
     ) -> list[app_commands.Choice[int]]:
         if interaction.guild_id is None:
             return []
@@ -307,7 +307,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
             except Exception:
                 log.exception("class quiz could not be resumed or ended quiz=%s", quiz.quiz_id)
 
-    async def _live_here(self, interaction: discord.Interaction[RevisionBot]) -> Any:
+    async def _live_here(self, interaction: discord.Interaction[RevisionClient]) -> Any:
         guild_id_of(interaction)
         quiz = await self.service.live_in_channel(interaction.channel_id or 0)
         if quiz is None:
@@ -315,7 +315,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
         return quiz
 
     async def _reply(
-        self, interaction: discord.Interaction[RevisionBot], text: str, results: QuizResults | None
+        self, interaction: discord.Interaction[RevisionClient], text: str, results: QuizResults | None
     ) -> None:
         if results is None:
             await interaction.followup.send(text, ephemeral=True)
@@ -334,5 +334,5 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
         self.bot.scheduler.remove(job_id)
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     await bot.add_cog(ClassQuiz(bot))

@@ -15,7 +15,7 @@ from bot.ui.choices import element_autocomplete
 from bot.ui.options import ElementId, Pick
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 PERIODS = [app_commands.Choice(name=p.label, value=p.value) for p in Period]
 PeriodChoice = app_commands.Transform[app_commands.Choice[str], Pick("period", PERIODS)]
@@ -24,7 +24,7 @@ PeriodChoice = app_commands.Transform[app_commands.Choice[str], Pick("period", P
 class Leaderboard(commands.Cog):
     """Who leads, and where each learner stands."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
 
     @app_commands.command(name="leaderboard", description="Show the top learners for a period")
@@ -33,7 +33,7 @@ class Leaderboard(commands.Cog):
     @app_commands.guild_only()
     async def leaderboard(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         period: PeriodChoice | None = None,
         element: ElementId | None = None,
     ) -> None:
@@ -53,7 +53,9 @@ class Leaderboard(commands.Cog):
     @app_commands.command(name="rank", description="Show points, rank, accuracy and streaks")
     @app_commands.describe(member="Whose rank to show (default: yours)")
     @app_commands.guild_only()
-    async def rank(self, interaction: discord.Interaction[RevisionBot], member: discord.Member | None = None) -> None:
+    async def rank(
+        self, interaction: discord.Interaction[RevisionClient], member: discord.Member | None = None
+    ) -> None:
         """Show a learner's standing privately."""
         guild_id = guild_id_of(interaction)
         who = member or interaction.user
@@ -62,5 +64,5 @@ class Leaderboard(commands.Cog):
         await interaction.response.send_message(embed=standing_embed(standing, name), ephemeral=True)
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     await bot.add_cog(Leaderboard(bot))

@@ -19,7 +19,7 @@ from bot.ui.options import CloseAfterHours, ElementId
 from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 class Post(commands.GroupCog, group_name="post", group_description="Post a question now (tutors)"):
     """Posts made by hand."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
         super().__init__()
 
@@ -41,7 +41,7 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
     @tutor_only()
     async def question(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         element: ElementId | None = None,
         close_after: CloseAfterHours = 1,
     ) -> None:
@@ -56,7 +56,7 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
     @tutor_only()
     async def challenge(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         element: ElementId | None = None,
         close_after: CloseAfterHours = 1,
     ) -> None:
@@ -64,7 +64,7 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
         await self._post(interaction, PostKind.CHALLENGE, element, close_after)
 
     async def _post(
-        self, interaction: discord.Interaction[RevisionBot], kind: PostKind, element: str | None, close_after: int
+        self, interaction: discord.Interaction[RevisionClient], kind: PostKind, element: str | None, close_after: int
     ) -> None:
         guild_id = guild_id_of(interaction)
         if interaction.channel_id is None:
@@ -85,5 +85,5 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
         )
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     await bot.add_cog(Post(bot))

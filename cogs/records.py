@@ -16,7 +16,7 @@ from bot.ui.options import ElementId
 from bot.ui.stats import report_embed
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 EXPORT_NAME = "my-revbot-data.json"
 REPORT_NAME = "question-report.csv"
@@ -25,12 +25,12 @@ REPORT_NAME = "question-report.csv"
 class MyData(commands.GroupCog, group_name="mydata"):
     """A learner's copy of their data, and erasing it."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
         super().__init__()
 
     @app_commands.command(name="export", description="Get a JSON file of everything stored about you")
-    async def export(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def export(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Send the learner their data as a JSON file, privately."""
         text = await self.bot.services.learner_data.export_json(interaction.user.id)
         await interaction.response.send_message(
@@ -40,7 +40,7 @@ class MyData(commands.GroupCog, group_name="mydata"):
         )
 
     @app_commands.command(name="delete", description="Erase everything stored about you (asks to confirm)")
-    async def delete(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def delete(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Ask the learner to confirm; the button does the erasing."""
         await interaction.response.send_message(CONFIRM_TEXT, view=confirm_view(interaction.user.id), ephemeral=True)
 
@@ -48,7 +48,7 @@ class MyData(commands.GroupCog, group_name="mydata"):
 class Reports(commands.Cog):
     """Reports for tutors on how learners answer."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
 
     @app_commands.command(name="report", description="Tutors: question statistics and common misconceptions")
@@ -57,7 +57,7 @@ class Reports(commands.Cog):
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @tutor_only()
-    async def report(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
+    async def report(self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None) -> None:
         """Send the report privately with every question's statistics as CSV."""
         check_element(self.bot.services.catalog, element)
         guild_id = guild_id_of(interaction)
@@ -73,7 +73,7 @@ class Reports(commands.Cog):
         )
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     bot.add_dynamic_items(ConfirmDeleteButton)
     await bot.add_cog(MyData(bot))
     await bot.add_cog(Reports(bot))

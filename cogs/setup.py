@@ -20,7 +20,7 @@ from bot.ui.options import CloseAfterHours, DaysText, LocalTime, Pick, TimezoneN
 from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def missing_permissions(channel: discord.abc.GuildChannel, me: discord.Member) -
 class Setup(commands.GroupCog, group_name="setup", group_description="Set up the bot for this server (tutors)"):
     """Server settings for tutors and admins."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
         super().__init__()
 
@@ -67,7 +67,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
     @tutor_only()
     async def daily(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         channel: discord.TextChannel,
         time: LocalTime,
         timezone: TimezoneName,
@@ -91,7 +91,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
     @tutor_only()
     async def spot(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         channel: discord.TextChannel,
         time: LocalTime,
         days: DaysText = "weekdays",
@@ -113,7 +113,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
     @tutor_only()
     async def weekly(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         channel: discord.TextChannel,
         day: DayChoice,
         time: LocalTime,
@@ -124,7 +124,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
 
     async def _save_schedule(
         self,
-        interaction: discord.Interaction[RevisionBot],
+        interaction: discord.Interaction[RevisionClient],
         kind: ScheduleKind,
         channel: discord.TextChannel,
         time: str,
@@ -180,7 +180,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
     @app_commands.command(name="tutor-role", description="Choose the role whose members can run tutor commands")
     @app_commands.describe(role="Members with this role can set up the bot and post questions")
     @tutor_only()
-    async def tutor_role(self, interaction: discord.Interaction[RevisionBot], role: discord.Role) -> None:
+    async def tutor_role(self, interaction: discord.Interaction[RevisionClient], role: discord.Role) -> None:
         """Save the tutor role."""
         guild_id = guild_id_of(interaction)
         if role.is_default():
@@ -194,7 +194,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
 
     @app_commands.command(name="week-start", description="Choose the day weekly leaderboards start")
     @tutor_only()
-    async def week_start(self, interaction: discord.Interaction[RevisionBot], day: WeekStartChoice) -> None:
+    async def week_start(self, interaction: discord.Interaction[RevisionClient], day: WeekStartChoice) -> None:
         """Save the first day of the week."""
         guild_id = guild_id_of(interaction)
         services = self.bot.services
@@ -204,7 +204,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
 
     @app_commands.command(name="show", description="Show this server's settings and schedules")
     @tutor_only()
-    async def show(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def show(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Show everything configured, the next post time, the last post and any error."""
         guild_id = guild_id_of(interaction)
         services = self.bot.services
@@ -261,7 +261,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
     @app_commands.command(name="disable", description="Stop a scheduled post")
     @app_commands.describe(kind="Which scheduled post to stop")
     @tutor_only()
-    async def disable(self, interaction: discord.Interaction[RevisionBot], kind: KindChoice | None = None) -> None:
+    async def disable(self, interaction: discord.Interaction[RevisionClient], kind: KindChoice | None = None) -> None:
         """Turn a schedule off; its settings are kept."""
         guild_id = guild_id_of(interaction)
         schedule_kind = ScheduleKind(kind.value if kind else "daily")
@@ -284,7 +284,7 @@ def _schedule_title(kind: ScheduleKind) -> str:
     }[kind]
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     await bot.add_cog(Setup(bot))
 
 

@@ -20,19 +20,19 @@ from bot.ui.revise import RevisePageButton, revise_pages, revise_view
 from bot.ui.stats import stats_embed
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 
 class Study(commands.Cog):
     """Personal practice, shown only to the learner."""
 
-    def __init__(self, bot: RevisionBot) -> None:
+    def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
 
     @app_commands.command(name="spot", description="Try a spot-the-mistake challenge on your own")
     @app_commands.describe(element="Only from this element (default: any)")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def spot(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
+    async def spot(self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None) -> None:
         """Send a private challenge; it counts in the learner's own stats, not on leaderboards."""
         check_element(self.bot.services.catalog, element)
         try:
@@ -48,7 +48,9 @@ class Study(commands.Cog):
     @app_commands.command(name="practice", description="Practise 5 questions on your own: due ones first, then new")
     @app_commands.describe(element="Only from this element (default: any)")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def practice(self, interaction: discord.Interaction[RevisionBot], element: ElementId | None = None) -> None:
+    async def practice(
+        self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None
+    ) -> None:
         """Start a private round; answers count in the learner's own stats, not on leaderboards."""
         check_element(self.bot.services.catalog, element)
         services = self.bot.services
@@ -71,7 +73,7 @@ class Study(commands.Cog):
     @app_commands.command(name="revise", description="Read an element's revision notes, page by page")
     @app_commands.describe(element="The element to revise")
     @app_commands.autocomplete(element=element_autocomplete)
-    async def revise(self, interaction: discord.Interaction[RevisionBot], element: ElementId) -> None:
+    async def revise(self, interaction: discord.Interaction[RevisionClient], element: ElementId) -> None:
         """Show the synopsis, key concepts, exam tips, common mistakes and marking points as pages."""
         check_element(self.bot.services.catalog, element)
         pages = revise_pages(self.bot.services.catalog.element(element))
@@ -81,14 +83,12 @@ class Study(commands.Cog):
 
     @app_commands.command(name="stats", description="Your accuracy, weakest concepts and streaks in this server")
     @app_commands.guild_only()
-    async def stats(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def stats(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Show the learner's own statistics with text bars of accuracy per element."""
         stats = await self.bot.services.learner_stats.stats(guild_id_of(interaction), interaction.user.id)
-        await interaction.response.send_message(
-            embed=stats_embed(stats, interaction.user.display_name), ephemeral=True
-        )
+        await interaction.response.send_message(embed=stats_embed(stats, interaction.user.display_name), ephemeral=True)
 
 
-async def setup(bot: RevisionBot) -> None:
+async def setup(bot: RevisionClient) -> None:
     bot.add_dynamic_items(PracticeNextButton, RevisePageButton)
     await bot.add_cog(Study(bot))

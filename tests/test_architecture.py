@@ -76,3 +76,13 @@ def test_the_discord_layer_never_reaches_the_database() -> None:
         if name.split(".")[0] in {"sqlite3", "aiosqlite"} or name == "bot.storage" or name.startswith("bot.storage.")
     ]
     assert offenders == []
+
+
+def test_only_the_entry_points_import_the_concrete_bot() -> None:
+    """Cogs, buttons and jobs type the bot as the RevisionClient protocol; only the runner builds the real one."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]
+        if path.name not in {"app.py", "runner.py"} and "bot.app" in _modules(path)
+    ]
+    assert offenders == []

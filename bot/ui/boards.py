@@ -14,7 +14,7 @@ from bot.ui.errors import replies_on_failure
 from bot.ui.text import clip, plural
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +110,7 @@ class BoardPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=P
         return cls(Period(match["period"]), match["element"], int(match["page"]), getattr(item, "label", "") or "")
 
     @replies_on_failure
-    async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[RevisionClient]) -> None:
         bot = interaction.client
         if self.element_id is not None and not bot.services.catalog.has_element(self.element_id):
             await interaction.response.send_message(

@@ -12,10 +12,10 @@ from bot.ui.errors import NotTutor, UserFacingError
 from bot.ui.text import clip
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 
-async def is_tutor(interaction: discord.Interaction[RevisionBot]) -> bool:
+async def is_tutor(interaction: discord.Interaction[RevisionClient]) -> bool:
     """Return whether the user may run tutor commands in this server."""
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, discord.Member):
@@ -29,7 +29,7 @@ async def is_tutor(interaction: discord.Interaction[RevisionBot]) -> bool:
 def tutor_only() -> Any:
     """A check that refuses anyone who is not a tutor, even if Discord showed them the command."""
 
-    async def predicate(interaction: discord.Interaction[RevisionBot]) -> bool:
+    async def predicate(interaction: discord.Interaction[RevisionClient]) -> bool:
         if not await is_tutor(interaction):
             raise NotTutor
         return True

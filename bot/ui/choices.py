@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 MAX_CHOICES = 25
 POPULAR_ZONES = ("Europe/London", "Europe/Dublin", "UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata")
@@ -46,7 +46,7 @@ async def days_autocomplete(_interaction: discord.Interaction[Any], current: str
 
 
 async def element_autocomplete(
-    interaction: discord.Interaction[RevisionBot], current: str
+    interaction: discord.Interaction[RevisionClient], current: str
 ) -> list[app_commands.Choice[str]]:
     """Return the course's elements whose title or id matches what has been typed."""
     typed = current.strip().lower()

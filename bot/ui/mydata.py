@@ -13,7 +13,7 @@ from bot.ui.errors import replies_on_failure
 from bot.ui.text import plural
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class ConfirmDeleteButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templa
         return cls(int(match["user"]))
 
     @replies_on_failure
-    async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[RevisionClient]) -> None:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message("Only the person who asked can confirm this.", ephemeral=True)
             return

@@ -20,7 +20,7 @@ from bot.ui.questions import closed_question_embed, feedback_message, question_e
 from bot.ui.text import LETTER_EMOJI, LETTERS, clip
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -90,10 +90,10 @@ class AnswerButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSW
         return cls(int(match["post"]), int(match["opt"]))
 
     @replies_on_failure
-    async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[RevisionClient]) -> None:
         await interaction.response.send_message(await self._answer(interaction), ephemeral=True)
 
-    async def _answer(self, interaction: discord.Interaction[RevisionBot]) -> str:
+    async def _answer(self, interaction: discord.Interaction[RevisionClient]) -> str:
         client = interaction.client
         services = client.services
         user = interaction.user

@@ -18,7 +18,7 @@ from bot.ui.questions import question_embed
 from bot.ui.text import plural
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class PracticeNextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templat
         return cls(int(match["user"], 36), int(match["pos"]), post_ids)
 
     @replies_on_failure
-    async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[RevisionClient]) -> None:
         if interaction.user.id != self.user_id:
             await interaction.response.send_message("This practice round belongs to someone else.", ephemeral=True)
             return

@@ -14,7 +14,7 @@ from bot.ui.errors import replies_on_failure
 from bot.ui.text import clip
 
 if TYPE_CHECKING:
-    from bot.app import RevisionBot
+    from bot.ui.client import RevisionClient
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +109,7 @@ class RevisePageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         return cls(match["element"], int(match["page"]), match["dir"])
 
     @replies_on_failure
-    async def callback(self, interaction: discord.Interaction[RevisionBot]) -> None:
+    async def callback(self, interaction: discord.Interaction[RevisionClient]) -> None:
         catalog = interaction.client.services.catalog
         if not catalog.has_element(self.element_id):
             await interaction.response.send_message("These notes are no longer in the course.", ephemeral=True)
