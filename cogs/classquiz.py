@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -256,12 +255,8 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
         return results
 
     async def _disable_buttons(self, post: Post) -> None:
-        if post.channel_id is None or post.message_id is None:
-            return
-        item = self.bot.services.posting.item(post)
-        message = self.bot.get_partial_messageable(post.channel_id).get_partial_message(post.message_id)
-        with contextlib.suppress(discord.HTTPException):
-            await message.edit(view=post_view(post, item, disabled=True), allowed_mentions=NONE)
+        """Disable a closed question's buttons; a failed edit is retried like any closing edit."""
+        await self.bot.delivery.reveal(post.post_id)
 
     async def _time_up(self, quiz_id: int, index: int) -> None:
         """Reveal question index when its time is up (the scheduler's job)."""

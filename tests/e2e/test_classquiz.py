@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import UTC, datetime, timedelta
@@ -11,6 +12,7 @@ import pytest
 
 from bot.domain.classquiz import ClassQuiz, Phase
 from bot.domain.clock import FixedClock
+from bot.scheduling import reveal_job_id
 from bot.storage.classquiz import ClassQuizRepository
 from cogs.classquiz import next_job_id, question_job_id
 from tests.e2e.conftest import BotRunner
@@ -285,3 +287,30 @@ async def test_a_name_that_looks_like_a_formula_stays_text_in_the_csv(
         reply = await fake.wait_for_followup(await _slash(fake, "class stop"))
         rows = _csv(reply.files[f"class-quiz-{quiz.quiz_id}.csv"])
     assert [r["learner"] for r in rows] == ['\'=HYPERLINK("https://example.com","Click")']
+
+
+async def test_buttons_a_failed_edit_left_open_are_disabled_by_the_retry(
+    fake_discord: FakeDiscord, run_bot: BotRunner
+) -> None:
+    """Time's up while Discord refuses the edit: the question's buttons are disabled when the retry runs."""
+    fake = fake_discord
+    async with run_bot() as bot:
+        quiz = await _start(fake, bot)
+        await _fire(fake, bot, next_job_id(quiz.quiz_id))
+        message, post_id, _right = await _question(fake, bot, 1)
+        fake.fail("PATCH", rf"/channels/\d+/messages/{message.id}", 503)
+        await _fire(fake, bot, question_job_id(quiz.quiz_id, 0))
+        await _wait_titled(fake, "Question 1/2 · answer")
+        assert not fake.message(message.id).components[0]["components"][0].get("disabled")
+        fake.clear_failures()
+        await _fire(fake, bot, reveal_job_id(post_id))
+        await fake.wait_for(
+            lambda: all(c.get("disabled") for row in fake.message(message.id).components for c in row["components"]),
+            what="the buttons disabled",
+        )
+        for _ in range(100):  # the edit is recorded as done just after Discord answers it
+            if post_id not in [p.post_id for p in await bot.services.posting.reveal_pending()]:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            raise AssertionError("the closing edit is still marked pending")
