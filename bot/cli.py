@@ -18,6 +18,7 @@ from bot.authoring.coverage import coverage
 from bot.authoring.preview import Preview, preview_items
 from bot.authoring.schema import stale_schemas, write_schemas
 from bot.backups import FILE_SUFFIXES, backup_into, prune_before_restore
+from bot.course.catalog import Catalog
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.files import backup_database, restore_database
@@ -189,7 +190,7 @@ def _content_path(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", nargs="?", type=Path, help="content folder or course folder (default: CONTENT_DIR)")
 
 
-def _load(args: argparse.Namespace) -> tuple[object, int]:
+def _load(args: argparse.Namespace) -> tuple[Catalog | None, int]:
     path = args.path or load_settings(Settings).content_dir
     try:
         return load_catalog(path), EXIT_OK
@@ -228,15 +229,22 @@ def _coverage(args: argparse.Namespace) -> int:
     return EXIT_FAILED if args.strict and untested else EXIT_OK
 
 
+def _element_known(catalog: Catalog, element: str | None) -> bool:
+    """Return whether --element names an element of the catalog (or was not given); else say which ones it has."""
+    if element is None or catalog.has_element(element):
+        return True
+    known = ", ".join(e.id for e in catalog.elements())
+    print(f"No element {element!r}. Elements: {known}", file=sys.stderr)
+    return False
+
+
 def _lint(args: argparse.Namespace) -> int:
     from bot.authoring.lint import item_lines, lint, report_lines
 
     catalog, code = _load(args)
     if catalog is None:
         return code
-    if args.element is not None and not catalog.has_element(args.element):
-        known = ", ".join(e.id for e in catalog.elements())
-        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+    if not _element_known(catalog, args.element):
         return EXIT_USAGE
     where = item_lines(args.path or load_settings(Settings).content_dir)
     report = lint(catalog, lambda item_id: where.get(item_id, "?"), args.element)
@@ -249,9 +257,7 @@ def _preview(args: argparse.Namespace) -> int:
     catalog, code = _load(args)
     if catalog is None:
         return code
-    if args.element is not None and not catalog.has_element(args.element):
-        known = ", ".join(e.id for e in catalog.elements())
-        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+    if not _element_known(catalog, args.element):
         return EXIT_USAGE
     items = preview_items(catalog, args.element, args.kind, args.shuffle)
     read: Callable[[], str] = _read_line
