@@ -46,11 +46,14 @@ def flat_question(located: Located[Question]) -> FlatItem:
 def flat_challenge(located: Located[Challenge]) -> FlatItem:
     """Return a spot-the-mistake challenge as a question: which line holds the mistake?"""
     c = located.item
-    lead = "" if c.kind is ChallengeKind.STATEMENTS or c.scenario is None else f"{c.scenario}\n\n"
+    if c.kind is ChallengeKind.STATEMENTS or c.scenario is None:
+        prompt = MISTAKE_QUESTION
+    else:  # a scenario usually ends by asking for the mistake already
+        prompt = c.scenario if c.scenario.rstrip().endswith("?") else f"{c.scenario}\n\n{MISTAKE_QUESTION}"
     return FlatItem(
         c.id,
         located.element,
-        f"{lead}{MISTAKE_QUESTION}",
+        prompt,
         c.options,
         c.mistake,
         c.explanation,

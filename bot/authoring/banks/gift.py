@@ -42,11 +42,11 @@ def _hide_escapes(text: str) -> str:
     text = text.replace("\\\\", "\ue006")  # a literal backslash, so that `\\=` is a backslash then `=`
     for escape, stand_in in _ESCAPES.items():
         text = text.replace(escape, stand_in)
-    return text.replace("\\n", "\n")
+    return text.replace("\\n", "\ue007")  # a line break in the text, not the blank line that ends a question
 
 
 def _restore(text: str) -> str:
-    return "".join(_RESTORE.get(ch, ch) for ch in text).replace("\ue006", "\\")
+    return "".join(_RESTORE.get(ch, ch) for ch in text).replace("\ue006", "\\").replace("\ue007", "\n")
 
 
 def _blocks(text: str) -> list[_Block]:
@@ -241,13 +241,13 @@ def gift_question(item: FlatItem) -> str:
     return f"{head}{{\n{answers}\t{feedback}\n}}\n"
 
 
-def write_gift(items: list[FlatItem], course_id: str) -> str:
-    """Return items as a GIFT file, each element a category under the course."""
-    out = [f"// Exported from course {course_id} by `revbot content export`.\n"]
+def write_gift(items: list[FlatItem], course_of: dict[str, str]) -> str:
+    """Return items as a GIFT file, each element a category under its course (course_of maps element to course)."""
+    out = ["// Exported by `revbot content export`: one category per element, each question named by its id.\n"]
     category = None
     for item in items:
         if item.element.id != category:
             category = item.element.id
-            out.append(f"\n$CATEGORY: $course$/top/{course_id}/{category}\n")
+            out.append(f"\n$CATEGORY: $course$/top/{course_of[category]}/{category}\n")
         out.append("\n" + gift_question(item))
     return "".join(out)

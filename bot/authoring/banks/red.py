@@ -80,9 +80,7 @@ def _convert(entries: list[tuple[int, str, list[str]]], bank: ParsedBank) -> Non
         )
         wrong = list(dict.fromkeys(candidates))[:WRONG_OPTIONS]
         if len(wrong) < MIN_WRONG_OPTIONS:
-            bank.skip(
-                line, f"{question!r}: the list has too few other answers of the same kind to give wrong options"
-            )
+            bank.skip(line, f"{question!r}: the list has too few other answers of the same kind to give wrong options")
             continue
         options, answer = place_answer(right, wrong, question)
         also = [a for a in answers[1:] if a.casefold() != right.casefold()]
