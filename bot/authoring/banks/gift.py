@@ -42,6 +42,7 @@ def _hide_escapes(text: str) -> str:
     text = text.replace("\\\\", "\ue006")  # a literal backslash, so that `\\=` is a backslash then `=`
     for escape, stand_in in _ESCAPES.items():
         text = text.replace(escape, stand_in)
+    text = re.sub(r"&#(x?[0-9a-f]+);", "&\ue002\\1;", text, flags=re.I)  # an HTML character reference, not feedback
     return text.replace("\\n", "\ue007")  # a line break in the text, not the blank line that ends a question
 
 
@@ -177,13 +178,13 @@ def _question(block: _Block, category: str | None, bank: ParsedBank) -> None:
     if "~" not in body:
         bank.skip(block.line, f"{name} is a short-answer question (no wrong options marked '~')")
         return
-    if not any(a.right for a in answers):
-        bank.error(line, f"{name} marks no answer right: put '=' before the right one")
-        return
     right = [a for a in answers if a.right]
     partial = [a for a in answers if a.weight is not None and 0 < a.weight < 100]
     if len(right) > 1 or partial:
         bank.skip(block.line, f"{name} has several right answers or partial credit (weights); the bot allows one")
+        return
+    if not any(a.right for a in answers):
+        bank.error(line, f"{name} marks no answer right: put '=' before the right one")
         return
     options = tuple(a.text for a in answers)
     if any(not o for o in options):

@@ -32,6 +32,7 @@ from bot.authoring.importer import (
     ImportRefused,
     _check_target,
     _clashes_beside,
+    _count,
     _course_file,
     _made_from,
     _merge_with_existing,
@@ -39,7 +40,7 @@ from bot.authoring.importer import (
 )
 from bot.authoring.wording import fit, slug
 from bot.authoring.yamlout import dump_content, write_atomically
-from bot.course.loader import COURSE_FILE, MENTION_RE
+from bot.course.loader import COURSE_FILE, MENTION_RE, ContentInvalid, load_catalog
 from bot.course.models import (
     BUTTON_LABEL_MAX,
     EMBED_FIELD_VALUE_MAX,
@@ -146,13 +147,20 @@ def run_import_bank(
         write_atomically(path, dump_content(generated.data, header))
         for warning in generated.warnings:
             stderr.write(f"warning: {path}: {warning.message}\n")
-        stdout.write(f"{path}: {len(generated.data['questions'])} questions\n")
+        stdout.write(f"{path}: {_count(len(generated.data['questions']), 'question')}\n")
     for clash in _clashes_beside(out, [course_id, *elements]):
         stderr.write(f"warning: {clash}\n")
     course = _course_file(course_id, None, existing_course, out, list(elements))
     write_atomically(out / COURSE_FILE, dump_content(course, [COURSE_SCHEMA]))
+    try:
+        load_catalog(out)
+    except ContentInvalid as exc:  # e.g. a tutor's earlier edit that no longer fits
+        for error in exc.errors:
+            stderr.write(f"{error}\n")
+        stderr.write(f"{out} was written but does not validate: correct the problems above\n")
+        return EXIT_FAILED
     stdout.write(
-        f"{out}: {len(prepared)} element{'s' if len(prepared) != 1 else ''} written; write their notes over the "
+        f"{out}: {_count(len(prepared), 'element')} written; write their notes over the "
         f"placeholders and review the questions with `revbot content review {out}`\n"
     )
     return EXIT_OK
@@ -318,6 +326,7 @@ def _prepare(
             notes |= _earlier_notes(path, element.id)
         generated = GeneratedElement(element.id, {**notes, "questions": element.items, "challenges": []})
         _merge_with_existing(path, generated)
+        _keep_placeholder_concept(generated.data)
         try:
             _validate(generated)
         except ValidationError as exc:
@@ -334,6 +343,14 @@ def _prepare(
             header.append("The notes with ids ending in .missing are placeholders: replace them with your own.")
         prepared.append((element, generated, header))
     return None if refused else prepared
+
+
+def _keep_placeholder_concept(data: dict[str, Any]) -> None:
+    """Put the placeholder concept back when the tutor replaced it but new questions still test it."""
+    placeholder = placeholder_notes(data["id"], data["title"], [])["concepts"][0]
+    tested = any(placeholder["id"] in (q.get("concepts") or []) for q in data["questions"])
+    if tested and all(c.get("id") != placeholder["id"] for c in data["concepts"]):
+        data["concepts"] = [*data["concepts"], placeholder]
 
 
 def _earlier_notes(path: Path, element_id: str) -> dict[str, Any]:
