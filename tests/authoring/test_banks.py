@@ -295,3 +295,22 @@ def test_bad_course_or_element_id_is_a_usage_error(tmp_path: Path, capsys: pytes
     """Ids the loader would refuse are refused before anything is read."""
     assert _import(tmp_path, GIFT, extra=("--element", "Not An Id")) == 2
     assert "--element 'Not An Id' is not a valid element id" in capsys.readouterr().err
+
+
+def test_questions_discord_cannot_show_are_skipped_with_their_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Six options, an option too long for a button: skipped by line; a mention in a prompt cannot ping."""
+    bank = tmp_path / "wide.gift"
+    long_option = "x" * 81
+    bank.write_text(
+        f"Six?{{=a ~b ~c ~d ~e ~f}}\n\nLong?{{={long_option} ~short}}\n\nAsk @everyone?{{=yes ~no}}\n",
+        encoding="utf-8",
+    )
+    assert _import(tmp_path, bank) == 0
+    captured = capsys.readouterr()
+    assert f"{bank}:1: skipped: it has 6 options; the bot shows at most 5" in captured.err
+    assert f"{bank}:3: skipped: option A is 81 characters long; a button shows at most 80" in captured.err
+    assert "wide.gift (GIFT): 1 imported, 2 skipped" in captured.out
+    (question,) = load_catalog(tmp_path).questions()
+    assert question.item.prompt == "Ask @\u200beveryone?"
