@@ -18,6 +18,7 @@ from bot.authoring.coverage import coverage
 from bot.authoring.preview import Preview, preview_items
 from bot.authoring.schema import stale_schemas, write_schemas
 from bot.backups import FILE_SUFFIXES, backup_into, prune_before_restore
+from bot.course.catalog import Catalog
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.db import DatabaseError, backup_database, latest_version, migrate_file, restore_database
@@ -244,15 +245,22 @@ def _coverage(args: argparse.Namespace) -> int:
     return EXIT_FAILED if args.strict and untested else EXIT_OK
 
 
+def _element_known(catalog: Catalog, element: str | None) -> bool:
+    """Return whether --element names an element of the catalog (or was not given); else say which ones it has."""
+    if element is None or catalog.has_element(element):
+        return True
+    known = ", ".join(e.id for e in catalog.elements())
+    print(f"No element {element!r}. Elements: {known}", file=sys.stderr)
+    return False
+
+
 def _lint(args: argparse.Namespace) -> int:
     from bot.authoring.lint import item_lines, lint, report_lines
 
     catalog, code = _load(args)
     if catalog is None:
         return code
-    if args.element is not None and not catalog.has_element(args.element):
-        known = ", ".join(e.id for e in catalog.elements())
-        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+    if not _element_known(catalog, args.element):
         return EXIT_USAGE
     where = item_lines(args.path or load_settings(Settings).content_dir)
     report = lint(catalog, lambda item_id: where.get(item_id, "?"), args.element)
@@ -265,9 +273,7 @@ def _preview(args: argparse.Namespace) -> int:
     catalog, code = _load(args)
     if catalog is None:
         return code
-    if args.element is not None and not catalog.has_element(args.element):
-        known = ", ".join(e.id for e in catalog.elements())
-        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+    if not _element_known(catalog, args.element):
         return EXIT_USAGE
     items = preview_items(catalog, args.element, args.kind, args.shuffle)
     read: Callable[[], str] = _read_line
@@ -304,9 +310,7 @@ def _export(args: argparse.Namespace) -> int:
     catalog, code = _load(args)
     if catalog is None:
         return code
-    if args.element is not None and not catalog.has_element(args.element):
-        known = ", ".join(e.id for e in catalog.elements())
-        print(f"No element {args.element!r}. Elements: {known}", file=sys.stderr)
+    if not _element_known(catalog, args.element):
         return EXIT_USAGE
     if args.out.is_dir():
         print(f"{args.out} is a folder: --out takes the file to write.", file=sys.stderr)
