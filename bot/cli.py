@@ -135,6 +135,23 @@ def _parser() -> argparse.ArgumentParser:
     importer.add_argument("--title", help="the course's title (default: kept, or made from COURSE_ID)")
     importer.set_defaults(handler=_import)
 
+    bank = content_commands.add_parser(
+        "import-bank", help="bring Moodle GIFT or Aiken files, or Red trivia lists, into a course folder"
+    )
+    bank.add_argument("banks", nargs="+", type=Path, metavar="FILE", help="question bank files")
+    bank.add_argument("--course", required=True, metavar="ID", help="the course's id")
+    bank.add_argument("--out", required=True, type=Path, metavar="DIR", help="the course folder to write")
+    bank.add_argument("--element", metavar="ID", help="put every question in this element")
+    bank.add_argument("--format", choices=("gift", "aiken", "red"), help="the files' format (default: detected)")
+    bank.set_defaults(handler=_import_bank)
+
+    export = content_commands.add_parser("export", help="write the course as GIFT or Aiken for Moodle, or an Anki deck")
+    _content_path(export)
+    export.add_argument("--format", required=True, choices=("gift", "aiken", "anki"))
+    export.add_argument("--element", metavar="ID", help="only this element")
+    export.add_argument("--out", required=True, type=Path, metavar="FILE", help="the file to write")
+    export.set_defaults(handler=_export)
+
     review = content_commands.add_parser("review", help="list generated items not yet reviewed, or mark them")
     review.add_argument("path", type=Path, metavar="DIR", help="content folder or course folder")
     marking = review.add_mutually_exclusive_group()
@@ -280,6 +297,26 @@ def _import(args: argparse.Namespace) -> int:
     from bot.authoring.importer import run_import
 
     return run_import(args.notes, args.course, args.out, args.title, sys.stdout, sys.stderr)
+
+
+def _import_bank(args: argparse.Namespace) -> int:
+    from bot.authoring.banks.importing import run_import_bank
+
+    return run_import_bank(args.banks, args.course, args.out, args.element, args.format, sys.stdout, sys.stderr)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from bot.authoring.banks.export import run_export
+
+    catalog, code = _load(args)
+    if catalog is None:
+        return code
+    if not _element_known(catalog, args.element):
+        return EXIT_USAGE
+    if args.out.is_dir():
+        print(f"{args.out} is a folder: --out takes the file to write.", file=sys.stderr)
+        return EXIT_USAGE
+    return run_export(catalog, args.format, args.element, args.out, time.time(), sys.stdout, sys.stderr)
 
 
 def _review(args: argparse.Namespace) -> int:

@@ -15,7 +15,13 @@ from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.options import ElementId
 from bot.ui.posts import post_embed, post_view
-from bot.ui.practice import PracticeNextButton, practice_question_embed, practice_view
+from bot.ui.practice import (
+    PracticeNextButton,
+    missed_deck_message,
+    nothing_missed,
+    practice_question_embed,
+    practice_view,
+)
 from bot.ui.revise import RevisePageButton, revise_pages, revise_view
 from bot.ui.stats import stats_embed
 
@@ -46,14 +52,20 @@ class Study(commands.Cog):
         )
 
     @app_commands.command(name="practice", description="Practise 5 questions on your own: due ones first, then new")
-    @app_commands.describe(element="Only from this element (default: any)")
+    @app_commands.describe(
+        element="Only from this element (default: any)",
+        export="Instead, send me the questions I got wrong most as an Anki deck",
+    )
     @app_commands.autocomplete(element=element_autocomplete)
     async def practice(
-        self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None
+        self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None, export: bool = False
     ) -> None:
-        """Start a private round; answers count in the learner's own stats, not on leaderboards."""
+        """Start a private round, or send the learner's most-missed questions as an Anki deck."""
         check_element(self.bot.services.catalog, element)
         services = self.bot.services
+        if export:
+            await self._export(interaction, element)
+            return
         user_id = interaction.user.id
         item_ids = await services.practice.next_round(user_id, element)
         if not item_ids:
@@ -69,6 +81,14 @@ class Study(commands.Cog):
             view=practice_view(first.post, first.item, user_id, 0, post_ids),
             ephemeral=True,
         )
+
+    async def _export(self, interaction: discord.Interaction[RevisionClient], element: str | None) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        deck = await self.bot.services.practice.missed_deck(interaction.user.id, element)
+        if deck is None:
+            raise UserFacingError(nothing_missed(element))
+        text, attachment = missed_deck_message(deck)
+        await interaction.followup.send(text, file=attachment, ephemeral=True)
 
     @app_commands.command(name="revise", description="Read an element's revision notes, page by page")
     @app_commands.describe(element="The element to revise")

@@ -2,24 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fsrs import Card, Rating, Scheduler, State
 
 from bot.course.catalog import Catalog
 from bot.domain.clock import Clock, to_ms
+from bot.interchange.anki import deck_bytes
+from bot.interchange.items import flat_item
 from bot.storage.db import Database
 from bot.storage.practice import PracticeCard, PracticeRepository, read_card, write_card
 
 log = logging.getLogger(__name__)
 
 ROUND_SIZE = 5
+MISSED_DECK_SIZE = 50  # the questions a learner got wrong most, for the Anki deck of /practice export
+MISSED_DECK_NAME = "Revision: questions I got wrong"
 # One short step rather than FSRS's default two: a multiple-choice question answered right the first
 # time is already known, so it goes straight to days; a wrong one comes back ten minutes later.
 LEARNING_STEPS = (timedelta(minutes=10),)
 RELEARNING_STEPS = (timedelta(minutes=10),)
+
+
+@dataclass(frozen=True, slots=True)
+class MissedDeck:
+    """An Anki deck (.apkg bytes) of the questions a learner got wrong most."""
+
+    data: bytes
+    count: int
 
 
 def practice_scheduler() -> Scheduler:
@@ -71,3 +85,20 @@ class PracticeService:
     async def due_count(self, user_id: int) -> int:
         """Return how many of the learner's questions are due now."""
         return await self._repo.count_due(user_id, self._clock.now(), self._catalog.question_ids())
+
+    async def missed_deck(
+        self, user_id: int, element_id: str | None = None, size: int = MISSED_DECK_SIZE
+    ) -> MissedDeck | None:
+        """Return an Anki deck of the items the learner answered wrongly most often, or None if there are none."""
+        items = []
+        for item_id, _wrong in await self._repo.most_missed(user_id):
+            item = flat_item(self._catalog, item_id)  # only items the course still has
+            if item is not None and (element_id is None or item.element.id == element_id):
+                items.append(item)
+            if len(items) >= size:
+                break
+        if not items:
+            return None
+        # genanki writes an SQLite file and a zip: off the event loop.
+        data = await asyncio.to_thread(deck_bytes, items, MISSED_DECK_NAME, "missed", self._clock.now().timestamp())
+        return MissedDeck(data, len(items))

@@ -94,3 +94,12 @@ class PracticeRepository:
             (user_id, *params),
         )
         return [r[0] for r in rows]
+
+    async def most_missed(self, user_id: int) -> list[tuple[str, int]]:
+        """Return (item id, wrong answers) for every item the learner has answered wrongly, most missed first."""
+        rows = await self._db.fetch_all(
+            "SELECT item_id, COUNT(*) AS wrong FROM answers WHERE user_id = ? AND correct = 0 "
+            "GROUP BY item_id ORDER BY wrong DESC, MAX(answered_at) DESC, item_id",
+            (user_id,),
+        )
+        return [(str(r[0]), int(r[1])) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ import discord
 from bot.course.models import Question
 from bot.domain.entities import Post
 from bot.services.posting import ClosedPost
+from bot.services.practice import MissedDeck
 from bot.ui.errors import replies_on_failure
 from bot.ui.posts import AnswerButton, Item
 from bot.ui.questions import question_embed
@@ -64,6 +66,26 @@ def practice_view(post: Post, item: Item, user_id: int, position: int, post_ids:
     last = position + 1 >= len(post_ids)
     view.add_item(PracticeNextButton(user_id, position + 1, tuple(post_ids), "Finish" if last else "Next"))
     return view
+
+
+MISSED_DECK_FILE = "revision-missed-questions.apkg"
+
+
+def nothing_missed(element: str | None) -> str:
+    """Return the reply to /practice export when the learner has no wrong answers (in the element)."""
+    where = f" in {element}" if element else ""
+    return f"You have not got any questions wrong{where} yet, so there is nothing to export. Keep practising!"
+
+
+def missed_deck_message(deck: MissedDeck) -> tuple[str, discord.File]:
+    """Return the text and the .apkg attachment that send a learner their most-missed questions."""
+    text = (
+        f"Here {'is the question' if deck.count == 1 else f'are the {deck.count} questions'} you got wrong most, "
+        "as an Anki deck. "
+        "Open the file with Anki (File › Import). Importing a newer deck later updates these cards "
+        "instead of adding copies."
+    )
+    return text, discord.File(io.BytesIO(deck.data), filename=MISSED_DECK_FILE)
 
 
 def round_summary_embed(summaries: Sequence[ClosedPost | None], due: int) -> discord.Embed:
