@@ -18,14 +18,15 @@ from bot.authoring.spot import STATEMENT_MAX, generated_origin, spot_challenges
 from bot.authoring.wording import (
     STOPWORDS,
     as_sentence,
+    content_words,
     fit,
-    join_and,
     lower_first,
     mistake_wording,
     place_answer,
     slug,
     stable_index,
     stable_rank,
+    trim_to,
 )
 from bot.course.loader import MENTION_RE
 from bot.course.models import (
@@ -80,6 +81,7 @@ class _Element:
     concepts: list[_Concept]
     warnings: list[NotesWarning]
     ids: set[str]
+    untaught: set[str] = field(default_factory=set)  # ids holding a mismatched acronym: never taught
 
     @property
     def id(self) -> str:
@@ -104,12 +106,15 @@ def generate_course(sources: list[NotesSource]) -> list[GeneratedElement]:
     elements = [_notes_part(source) for source in sources]
     _label_concepts(elements)
     vocabulary = {e.id: _vocabulary(e.data) for e in elements}
+    acronyms = {e.id: _acronym_questions(e, vocabulary, elements) for e in elements}
     for element in elements:
-        element.data["questions"] = _concept_questions(element, elements) + _acronym_questions(
-            element, vocabulary, elements
-        )
+        element.data["questions"] = _concept_questions(element, elements) + acronyms[element.id]
         element.data["challenges"] = spot_challenges(
-            element.data, element.source.notes.misconceptions, element.new_id, element.warn
+            element.data,
+            element.source.notes.misconceptions,
+            element.new_id,
+            element.warn,
+            frozenset(element.untaught),
         )
     return [GeneratedElement(e.id, e.data, e.warnings) for e in elements]
 
@@ -162,12 +167,8 @@ def _notes_part(source: NotesSource) -> _Element:
     misconceptions = []
     for item in notes.misconceptions:
         cleaned = text(item.text, EMBED_FIELD_VALUE_MAX // 2, item.line, "a misconception")
-        original = as_sentence(cleaned)
         wording = mistake_wording(cleaned)
-        if wording.says_everything:
-            correction = f"{wording.advice} The notes list this among the common mistakes to avoid."
-        else:
-            correction = f"{wording.advice} The notes list this as a mistake to avoid: {lower_first(original)}"
+        correction = f"{wording.advice} {wording.tail}".strip()
         misconceptions.append(
             {
                 "id": element.new_id("mis", item.text),
@@ -266,9 +267,11 @@ def _shorten(name: str) -> str:
 
 
 def _concept_questions(element: _Element, course: list[_Element]) -> list[dict[str, Any]]:
+    """Ask about each concept in one of three forms, taken in turn so an element mixes them."""
     questions = []
-    for concept in element.concepts:
-        if concept.label is None:
+    first_form = stable_index(f"{element.id}\0forms", len(_FORMS))
+    for position, concept in enumerate(element.concepts):
+        if concept.label is None or concept.id in element.untaught:
             continue
         seed = f"{element.id}\0concept\0{concept.name}\0{concept.explanation}"
         same = sorted((c for c in element.concepts if c.id != concept.id), key=lambda c: stable_rank(seed, c.name))
@@ -286,50 +289,134 @@ def _concept_questions(element: _Element, course: list[_Element]) -> list[dict[s
                 concept.line, f"concept {concept.name!r}: no other concept to offer as a wrong answer, so no question"
             )
             continue
-        options, answer = place_answer(concept.label, [d.label or "" for d in distractors], seed)
-        described = re.sub(re.escape(concept.name), "this concept", concept.explanation, flags=re.I)
-        prefix = "Which key concept do the notes describe like this? "
-        prompt = f'{prefix}"{fit(described, PROMPT_MAX - len(prefix) - 2)}"'
-        explanation = (
-            f"'{concept.name}' is the key concept the notes explain in these words: {lower_first(concept.explanation)}"
-        )
-        contrasts = [
-            f"'{d.name}' is about {lower_first(_gist(d.explanation))}"
-            for d in distractors
-            if any(d.id == c.id for c in element.concepts)
-        ]
-        if contrasts:
-            explanation = _add_while_fits(explanation, " The other options are different concepts: ", contrasts, "; ")
+        ask = _Ask(element, concept, distractors, [d for d in distractors if d in same], seed)
+        turns = (_FORMS[(first_form + position + turn) % len(_FORMS)] for turn in range(len(_FORMS)))
+        question = next((q for q in (form(ask) for form in turns) if q is not None), None)
+        question = question or _term_from_description(ask)
         questions.append(
             {
                 "id": element.new_id("q", concept.name),
                 "kind": "multiple_choice",
-                "prompt": prompt,
-                "options": options,
-                "answer": answer,
-                "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
+                **question,
                 "concepts": [concept.id],
-                "difficulty": 1 if all(d in same for d in distractors) else 2,
                 "origin": generated_origin(concept.id),
             }
         )
     return questions
 
 
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    element: _Element
+    concept: _Concept
+    distractors: list[_Concept]
+    same: list[_Concept]  # the distractors from the same element
+    seed: str
+
+    def contrast(self) -> str:
+        """Return a sentence on the most tempting wrong answer of the same element, or ''."""
+        others = [d for d in self.same if d.id not in self.element.untaught]
+        if not others:
+            return ""
+        opening = trim_to(others[0].explanation, 40).rstrip(".")
+        return f" {others[0].name} is a different concept, about {lower_first(opening)}."
+
+
+def _term_from_description(ask: _Ask) -> dict[str, Any]:
+    concept = ask.concept
+    options, answer = place_answer(concept.label or "", [d.label or "" for d in ask.distractors], ask.seed)
+    prefix = "Which key concept do the notes describe here? "
+    described = _blank(concept.explanation, concept.name)
+    explanation = f"The notes describe {concept.name} like this: {lower_first(concept.explanation)}{ask.contrast()}"
+    return {
+        "prompt": f'{prefix}"{fit(described, PROMPT_MAX - len(prefix) - 2)}"',
+        "options": options,
+        "answer": answer,
+        "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
+        "difficulty": 1 if all(d in ask.same for d in ask.distractors) else 2,
+    }
+
+
+def _description_from_term(ask: _Ask) -> dict[str, Any] | None:
+    """Offer descriptions as options; only when the right one does not repeat the concept's name."""
+    concept = ask.concept
+    right = _option_gist(concept.explanation)
+    # Blanks in the options would point at the answer, so the right one must not repeat the name instead.
+    if content_words(right) & content_words(concept.name):
+        return None
+    wrong = [
+        _option_gist(d.explanation)
+        for d in ask.distractors
+        if d.id not in ask.element.untaught and not d.id.endswith(".missing")
+    ]
+    wrong = list(dict.fromkeys(w for w in wrong if w.casefold() != right.casefold()))
+    if not wrong:
+        return None
+    options, answer = place_answer(right, wrong, ask.seed)
+    explanation = f"{concept.name} is about {lower_first(_gist(concept.explanation))}.{ask.contrast()}"
+    return {
+        "prompt": f"Which of these does the key concept {concept.name} cover?",
+        "options": options,
+        "answer": answer,
+        "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
+        "difficulty": 2,
+    }
+
+
+_EXAMPLE_RE = re.compile(
+    r"\((?:e\.g\.|eg|for example|such as|like)[,:]?\s*(?P<bracketed>[^()]{4,60})\)"
+    r"|\b(?:such as|for example|e\.g\.|like)[,:]?\s+(?P<plain>[^,.;:()]{4,50})"
+)
+
+
+def _scenario(ask: _Ask) -> dict[str, Any] | None:
+    """Set a learner's answer that uses an example the notes give, and ask which concept it applies."""
+    concept = ask.concept
+    match = _EXAMPLE_RE.search(concept.explanation)
+    if match is None:
+        return None
+    example = (match.group("bracketed") or match.group("plain")).strip().rstrip(",")
+    others = [c.explanation.casefold() for c in ask.element.concepts if c.id != concept.id]
+    if content_words(example) & content_words(concept.name) or any(example.casefold() in o for o in others):
+        return None
+    options, answer = place_answer(concept.label or "", [d.label or "" for d in ask.distractors], ask.seed)
+    explanation = (
+        f"The notes give {example} as an example under {concept.name}: {lower_first(concept.explanation)}"
+        f"{ask.contrast()}"
+    )
+    return {
+        "prompt": fit(
+            f"A learner's answer brings in {example}. Which key concept is the learner applying?", PROMPT_MAX
+        ),
+        "options": options,
+        "answer": answer,
+        "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
+        "difficulty": 2,
+    }
+
+
+_FORMS = (_term_from_description, _description_from_term, _scenario)
+
+
+def _blank(text: str, name: str) -> str:
+    """Return text with the words of name blanked, so the description does not give the name away."""
+    for word in sorted(content_words(name), key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(word[:5])}[\w-]*", "___", text, flags=re.I)
+    return text
+
+
+def _option_gist(explanation: str) -> str:
+    """Return the opening of an explanation short enough for a button, cut at a comma where it can be."""
+    gist = trim_to(explanation, 55).rstrip(".")
+    if len(gist) > BUTTON_LABEL_MAX and ", " in gist[:BUTTON_LABEL_MAX]:
+        gist = gist[: gist.rindex(", ", 0, BUTTON_LABEL_MAX)]
+    return fit(gist, BUTTON_LABEL_MAX)
+
+
 def _gist(explanation: str) -> str:
     """Return the opening phrase of an explanation (up to its first comma or bracket, if that says enough)."""
     phrase = re.split(r",? including\b|, such as\b|\s\(|;\s|\.\s", explanation.rstrip("."), maxsplit=1)[0]
     return fit(phrase if len(phrase.split()) >= 3 else explanation.rstrip("."), 100)
-
-
-def _add_while_fits(text: str, lead: str, parts: list[str], separator: str) -> str:
-    kept: list[str] = []
-    for part in parts:
-        candidate = text + lead + separator.join([*kept, part]) + "."
-        if len(candidate) > EMBED_FIELD_VALUE_MAX:
-            break
-        kept.append(part)
-    return text + lead + separator.join(kept) + "." if kept else text
 
 
 # --- questions on acronyms ------------------------------------------------------------------------
@@ -347,31 +434,44 @@ def _acronym_sources(element: _Element) -> Iterable[tuple[str, str, str, int | N
         yield item["text"], item["id"], "marking_points", note.line
 
 
+_HOLDER = {"concepts": "key concept", "tips": "exam tip", "marking_points": "marking point"}
+
+
 def _acronym_questions(
     element: _Element, vocabulary: dict[str, list[str]], course: list[_Element]
 ) -> list[dict[str, Any]]:
+    """Ask what one letter stands for and the order, per acronym; teach nothing from a mismatched one."""
     questions: list[dict[str, Any]] = []
-    done: set[str] = set()
+    done: dict[str, bool] = {}
     for text, source_id, ref_field, line in _acronym_sources(element):
         if source_id.endswith(".missing"):
             continue
         for acronym in find_acronyms(text):
+            if not acronym.matches:
+                element.untaught.add(source_id)
             if acronym.letters in done:
                 continue
-            done.add(acronym.letters)
+            done[acronym.letters] = acronym.matches
             if not acronym.matches:
-                element.warn(line, f"acronym {acronym.mismatch()}: no questions made from it")
+                element.warn(
+                    line,
+                    f"acronym {acronym.mismatch()}: no questions made from it, and the {_HOLDER[ref_field]} that "
+                    "holds it is left out of questions, spot-the-mistake lines and helps",
+                )
                 continue
             pool = [*vocabulary[element.id], *(w for e in course if e is not element for w in vocabulary[e.id])]
-            for index in range(len(acronym.letters)):
-                questions.append(_letter_question(element, acronym, index, pool, source_id, ref_field))
-            questions.append(_order_question(element, acronym, source_id, ref_field))
+            questions.append(_letter_question(element, acronym, pool, source_id, ref_field))
+            questions.append(_order_question(element, acronym, source_id, ref_field, sum(done.values()) - 1))
     return questions
 
 
 def _letter_question(
-    element: _Element, acronym: Acronym, index: int, pool: list[str], source_id: str, ref_field: str
+    element: _Element, acronym: Acronym, pool: list[str], source_id: str, ref_field: str
 ) -> dict[str, Any]:
+    """Ask about one letter: one whose letter starts another part too, else one fixed by a hash."""
+    # One letter, not each: questions on every letter of one acronym ask the same point again.
+    doubled = [i for i, w in enumerate(acronym.words) if acronym.initials.count(w[0].upper()) > 1]
+    index = doubled[0] if doubled else stable_index(f"{element.id}\0letter\0{acronym.letters}", len(acronym.words))
     letter, right = acronym.letters[index], acronym.words[index]
     seed = f"{element.id}\0acronym\0{acronym.letters}\0{index}"
     twins = [w for w in acronym.words if w[0].upper() == letter and w.casefold() != right.casefold()]
@@ -392,17 +492,13 @@ def _letter_question(
         wrong = [w for w in acronym.words if w.casefold() != right.casefold()][:MAX_DISTRACTORS]
     options, answer = place_answer(right, [fit(w, BUTTON_LABEL_MAX) for w in wrong], seed)
     ordinal = ORDINALS[index]
-    explanation = (
-        f"{acronym.letters} stands for {join_and(acronym.words)}, so its {ordinal} letter, {letter}, "
-        f"stands for {right}."
-    )
+    explanation = f"The {ordinal} letter of {acronym.letters}, {letter}, stands for {right}."
     for twin in twins:
         if twin in wrong:
             position = ORDINALS[acronym.words.index(twin)]
             explanation += f" {twin} also begins with {letter}, but it is the {position} letter."
-    explanation += f' The notes put it like this: "{fit(acronym.sentence, 500)}"'
     return {
-        "id": element.new_id("q", f"{acronym.letters} letter {index + 1}"),
+        "id": element.new_id("q", f"{acronym.letters} letter"),
         "kind": "multiple_choice",
         "prompt": f"In {acronym.label}, what does the {ordinal} letter, {letter}, stand for?",
         "options": options,
@@ -414,7 +510,14 @@ def _letter_question(
     }
 
 
-def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_field: str) -> dict[str, Any]:
+_ORDER_PROMPTS = (
+    "Which list gives the parts of {label} in the order its letters spell?",
+    "In what order do the parts of {label} come?",
+    "Which order of the parts of {label} is the right one?",
+)
+
+
+def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_field: str, turn: int) -> dict[str, Any]:
     words = list(acronym.words)
     seed = f"{element.id}\0order\0{acronym.letters}"
     right = ", ".join(words)
@@ -426,7 +529,8 @@ def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_fie
             orders.append(swapped)
         orders += [list(reversed(words)), [*words[1:], words[0]], [words[-1], *words[:-1]]]
         wrong = sorted({", ".join(o) for o in orders} - {right}, key=lambda o: stable_rank(seed, o))[:MAX_DISTRACTORS]
-        prompt = f"Which list gives what {acronym.letters} stands for, in the right order?"
+        # Acronyms of one element take the wordings in turn, so their questions do not read alike.
+        prompt = _ORDER_PROMPTS[turn % len(_ORDER_PROMPTS)].format(label=acronym.label)
         right_option = right
     else:
         k = stable_index(seed, len(words) - 1)
@@ -436,10 +540,7 @@ def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_fie
         prompt = f"In {acronym.label}, which part comes straight after {words[k]}?"
     options, answer = place_answer(right_option, [fit(w, BUTTON_LABEL_MAX) for w in wrong], seed)
     steps = ", ".join(f"{w[0].upper()} for {w}" for w in words)
-    explanation = (
-        f"The letters of {acronym.letters} give the order: {steps}. "
-        f'The notes put it like this: "{fit(acronym.sentence, 500)}"'
-    )
+    explanation = f"Read {acronym.letters} letter by letter: {steps}."
     return {
         "id": element.new_id("q", f"{acronym.letters} order"),
         "kind": "multiple_choice",
