@@ -289,6 +289,10 @@ def _concept_questions(element: _Element, course: list[_Element]) -> list[dict[s
                 concept.line, f"concept {concept.name!r}: no other concept to offer as a wrong answer, so no question"
             )
             continue
+        # A right answer that is always the longest is a cue: in two questions of three, offer a longer name.
+        longer = [c for c in (*same, *rest) if c.label and len(c.label) > len(concept.label) and c not in distractors]
+        if longer and all(len(d.label or "") < len(concept.label) for d in distractors) and stable_index(seed, 3):
+            distractors[-1] = longer[0]
         ask = _Ask(element, concept, distractors, [d for d in distractors if d in same], seed)
         turns = (_FORMS[(first_form + position + turn) % len(_FORMS)] for turn in range(len(_FORMS)))
         question = next((q for q in (form(ask) for form in turns) if q is not None), None)
@@ -314,12 +318,13 @@ class _Ask:
     seed: str
 
     def contrast(self) -> str:
-        """Return a sentence on the most tempting wrong answer of the same element, or ''."""
-        others = [d for d in self.same if d.id not in self.element.untaught]
-        if not others:
+        """Return a sentence on the concept after this one in the notes, or '' (two never name each other)."""
+        concepts = [c for c in self.element.concepts if c.id not in self.element.untaught]
+        if len(concepts) < 3 or self.concept not in concepts:
             return ""
-        opening = trim_to(others[0].explanation, 40).rstrip(".")
-        return f" {others[0].name} is a different concept, about {lower_first(opening)}."
+        other = concepts[(concepts.index(self.concept) + 1) % len(concepts)]
+        opening = trim_to(other.explanation, 40).rstrip(".")
+        return f" {other.name} is a different concept, about {lower_first(opening)}."
 
 
 def _term_from_description(ask: _Ask) -> dict[str, Any]:
@@ -461,7 +466,8 @@ def _acronym_questions(
                 continue
             pool = [*vocabulary[element.id], *(w for e in course if e is not element for w in vocabulary[e.id])]
             questions.append(_letter_question(element, acronym, pool, source_id, ref_field))
-            questions.append(_order_question(element, acronym, source_id, ref_field, sum(done.values()) - 1))
+            if len(acronym.words) >= 4:  # the order of two or three parts is too easy to guess to ask
+                questions.append(_order_question(element, acronym, source_id, ref_field))
     return questions
 
 
@@ -485,8 +491,12 @@ def _letter_question(
         and right.casefold() not in w.casefold()
         and w.casefold() not in right.casefold()
     ]
-    # Words that end like the answer (Technological: Logical, Typical) make the most plausible wrong answers.
-    ranked = sorted(dict.fromkeys(same_letter), key=lambda w: (-_shared_ending(w, right), stable_rank(seed, w)))
+    # Words of about the answer's length, then words that end like it (Technological: Logical), are the most
+    # plausible wrong answers and do not make the answer stand out by its length.
+    ranked = sorted(
+        dict.fromkeys(same_letter),
+        key=lambda w: (abs(len(w) - len(right)) // 4, -_shared_ending(w, right), stable_rank(seed, w)),
+    )
     wrong = list(dict.fromkeys([*twins, *ranked]))[:MAX_DISTRACTORS]
     if not wrong:  # no word in the notes starts with this letter: fall back to the acronym's other words
         wrong = [w for w in acronym.words if w.casefold() != right.casefold()][:MAX_DISTRACTORS]
@@ -510,34 +520,19 @@ def _letter_question(
     }
 
 
-_ORDER_PROMPTS = (
-    "Which list gives the parts of {label} in the order its letters spell?",
-    "In what order do the parts of {label} come?",
-    "Which order of the parts of {label} is the right one?",
-)
+def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_field: str) -> dict[str, Any]:
+    """Ask which part comes after another: options that are one part each differ in length as parts do.
 
-
-def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_field: str, turn: int) -> dict[str, Any]:
+    (Options that list every part in a different order are all the same length, which a test-wise
+    learner reads as "the right answer is never shorter than the others".)
+    """
     words = list(acronym.words)
     seed = f"{element.id}\0order\0{acronym.letters}"
-    right = ", ".join(words)
-    if len(right) <= BUTTON_LABEL_MAX:
-        orders = []
-        for i in range(len(words) - 1):
-            swapped = [*words]
-            swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
-            orders.append(swapped)
-        orders += [list(reversed(words)), [*words[1:], words[0]], [words[-1], *words[:-1]]]
-        wrong = sorted({", ".join(o) for o in orders} - {right}, key=lambda o: stable_rank(seed, o))[:MAX_DISTRACTORS]
-        # Acronyms of one element take the wordings in turn, so their questions do not read alike.
-        prompt = _ORDER_PROMPTS[turn % len(_ORDER_PROMPTS)].format(label=acronym.label)
-        right_option = right
-    else:
-        k = stable_index(seed, len(words) - 1)
-        right_option = words[k + 1]
-        others = [w for i, w in enumerate(words) if i not in (k, k + 1)]
-        wrong = sorted(others, key=lambda w: stable_rank(seed, w))[:MAX_DISTRACTORS]
-        prompt = f"In {acronym.label}, which part comes straight after {words[k]}?"
+    k = stable_index(seed, len(words) - 1)
+    right_option = words[k + 1]
+    others = [w for i, w in enumerate(words) if i not in (k, k + 1)] or [words[k]]
+    wrong = sorted(others, key=lambda w: stable_rank(seed, w))[:MAX_DISTRACTORS]
+    prompt = f"In {acronym.label}, which part comes straight after {words[k]}?"
     options, answer = place_answer(right_option, [fit(w, BUTTON_LABEL_MAX) for w in wrong], seed)
     steps = ", ".join(f"{w[0].upper()} for {w}" for w in words)
     explanation = f"Read {acronym.letters} letter by letter: {steps}."
