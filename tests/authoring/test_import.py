@@ -106,7 +106,7 @@ def test_all_seeds_import_together_as_one_course(tmp_path: Path, capsys: pytest.
     assert "5 concepts, 3 tips, 2 misconceptions, 3 marking points; 5 questions, 2 challenges generated" in lines[0]
     assert "[5/5] reading" in captured.err
     assert main(["content", "validate", str(out)]) == 0
-    assert capsys.readouterr().out == "5 elements, 32 questions, 21 challenges\n"
+    assert capsys.readouterr().out == "5 elements, 31 questions, 21 challenges\n"
     course = yaml.safe_load((out / "course.yaml").read_text(encoding="utf-8"))
     assert course["id"] == "notes" and len(course["elements"]) == 5
 
@@ -154,7 +154,7 @@ def test_brackets_that_do_not_expand_an_acronym_are_ignored() -> None:
 
 
 def test_matching_acronym_gives_letter_and_order_questions(tmp_path: Path) -> None:
-    """HEAT: one question on a letter, with the word it stands for as the answer, and one on the order."""
+    """HEAT: one question on a letter, with the word it stands for as the answer, and one on what follows what."""
     code, out = _import(tmp_path, NOTES)
     assert code == 0
     questions = {q["id"]: q for q in _element(out)["questions"]}
@@ -166,7 +166,9 @@ def test_matching_acronym_gives_letter_and_order_questions(tmp_path: Path) -> No
     assert asked.group(2) == "HEAT"[index]
     assert letter["options"][letter["answer"]] == words[index]
     order = questions["notes.q.heat-order"]
-    assert order["options"][order["answer"]] == "Hear, Empathise, Apologise, Take ownership"
+    after = re.match(r"In the HEAT model, which part comes straight after (.+)\?$", order["prompt"])
+    assert after is not None
+    assert order["options"][order["answer"]] == words[words.index(after.group(1)) + 1]
     assert order["origin"]["source"] == "notes.concept.complaint-handling"
     # One letter question per acronym: questions on each letter would ask the same point four times.
     assert [i for i in questions if i.startswith("notes.q.heat-")] == ["notes.q.heat-letter", "notes.q.heat-order"]
