@@ -326,20 +326,30 @@ class _Ask:
         opening = trim_to(other.explanation, 40).rstrip(".")
         return f" {other.name} is a different concept, about {lower_first(opening)}."
 
+    def item(self, prompt: str, right: str, wrong: list[str], explanation: str, difficulty: int) -> dict[str, Any]:
+        """Return the question's fields, with the right option at a position fixed by the seed."""
+        options, answer = place_answer(right, wrong, self.seed)
+        return {
+            "prompt": fit(prompt, PROMPT_MAX),
+            "options": options,
+            "answer": answer,
+            "explanation": fit(explanation + self.contrast(), EMBED_FIELD_VALUE_MAX),
+            "difficulty": difficulty,
+        }
+
+    def labels(self) -> tuple[str, list[str]]:
+        """Return the concept's button label and the distractors' labels."""
+        return self.concept.label or "", [d.label or "" for d in self.distractors]
+
 
 def _term_from_description(ask: _Ask) -> dict[str, Any]:
+    """Quote the concept's explanation with its name's words blanked, and ask which concept it is."""
     concept = ask.concept
-    options, answer = place_answer(concept.label or "", [d.label or "" for d in ask.distractors], ask.seed)
     prefix = "Which key concept do the notes describe here? "
-    described = _blank(concept.explanation, concept.name)
-    explanation = f"The notes describe {concept.name} like this: {lower_first(concept.explanation)}{ask.contrast()}"
-    return {
-        "prompt": f'{prefix}"{fit(described, PROMPT_MAX - len(prefix) - 2)}"',
-        "options": options,
-        "answer": answer,
-        "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
-        "difficulty": 1 if all(d in ask.same for d in ask.distractors) else 2,
-    }
+    described = fit(_blank(concept.explanation, concept.name), PROMPT_MAX - len(prefix) - 2)
+    explanation = f"The notes describe {concept.name} like this: {lower_first(concept.explanation)}"
+    difficulty = 1 if all(d in ask.same for d in ask.distractors) else 2
+    return ask.item(f'{prefix}"{described}"', *ask.labels(), explanation, difficulty)
 
 
 def _description_from_term(ask: _Ask) -> dict[str, Any] | None:
@@ -357,15 +367,8 @@ def _description_from_term(ask: _Ask) -> dict[str, Any] | None:
     wrong = list(dict.fromkeys(w for w in wrong if w.casefold() != right.casefold()))
     if not wrong:
         return None
-    options, answer = place_answer(right, wrong, ask.seed)
-    explanation = f"{concept.name} is about {lower_first(_gist(concept.explanation))}.{ask.contrast()}"
-    return {
-        "prompt": f"Which of these does the key concept {concept.name} cover?",
-        "options": options,
-        "answer": answer,
-        "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
-        "difficulty": 2,
-    }
+    explanation = f"{concept.name} is about {lower_first(_gist(concept.explanation))}."
+    return ask.item(f"Which of these does the key concept {concept.name} cover?", right, wrong, explanation, 2)
 
 
 _EXAMPLE_RE = re.compile(
@@ -384,20 +387,9 @@ def _scenario(ask: _Ask) -> dict[str, Any] | None:
     others = [c.explanation.casefold() for c in ask.element.concepts if c.id != concept.id]
     if content_words(example) & content_words(concept.name) or any(example.casefold() in o for o in others):
         return None
-    options, answer = place_answer(concept.label or "", [d.label or "" for d in ask.distractors], ask.seed)
-    explanation = (
-        f"The notes give {example} as an example under {concept.name}: {lower_first(concept.explanation)}"
-        f"{ask.contrast()}"
-    )
-    return {
-        "prompt": fit(
-            f"A learner's answer brings in {example}. Which key concept is the learner applying?", PROMPT_MAX
-        ),
-        "options": options,
-        "answer": answer,
-        "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
-        "difficulty": 2,
-    }
+    explanation = f"The notes give {example} as an example under {concept.name}: {lower_first(concept.explanation)}"
+    prompt = f"A learner's answer brings in {example}. Which key concept is the learner applying?"
+    return ask.item(prompt, *ask.labels(), explanation, 2)
 
 
 _FORMS = (_term_from_description, _description_from_term, _scenario)
