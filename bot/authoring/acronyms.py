@@ -31,14 +31,18 @@ _PLURAL_NOUNS = ("goals", "targets", "objectives", "criteria", "steps", "princip
 _NOUN_AFTER_RE = re.compile(r"\s+(?P<noun>[a-z]+)\b")
 
 
+# Small words an expansion may skip ("Reporting of Injuries, Diseases and Dangerous Occurrences Regulations").
+SMALL_WORDS = frozenset({"of", "and", "for", "the", "to", "in", "on", "at", "a", "an", "with"})
+_TOKEN_RE = re.compile(r"[A-Za-z0-9][\w'’-]*")
+
+
 @dataclass(frozen=True, slots=True)
 class Acronym:
     """An acronym and the words the notes expand it into; matches says whether they spell it."""
 
     letters: str
-    words: tuple[str, ...]
+    words: tuple[str, ...]  # one per letter when it matches; else the parts as the notes list them
     label: str  # how to name it in a question, e.g. "the HEAT model", "SMART goals", "the acronym PESTLE"
-    sentence: str  # the notes' sentence it appears in
 
     @property
     def matches(self) -> bool:
@@ -57,7 +61,7 @@ class Acronym:
 
 
 def find_acronyms(text: str) -> Iterator[Acronym]:
-    """Yield every acronym in text that is followed by a list of words starting with its first letter."""
+    """Yield every acronym in text that the notes expand, before it in brackets or after it."""
     for match in _ACRONYM_RE.finditer(text):
         letters = match.group("letters")
         after = text[match.end() :]
@@ -66,13 +70,71 @@ def find_acronyms(text: str) -> Iterator[Acronym]:
         if expansion is None:
             expansion = _AFTER_COLON_RE.match(after)
             bounded = expansion is not None and expansion.group("close") is not None
-        if expansion is None:
-            continue
-        words = _words(expansion.group("list"), bounded)
-        if len(words) < 2 or words[0][0].upper() != letters[0]:
+        parts = _words(expansion.group("list"), bounded) if expansion is not None else ()
+        if len(parts) < 2 or parts[0][0].upper() != letters[0]:
+            # Not followed by a list: perhaps named after it, as in `Reporting of ... Regulations (RIDDOR)`.
+            backwards = _expanded_before(text, match, letters)
+            if backwards is not None:
+                yield Acronym(letters, backwards, f"the acronym {letters}")
             continue  # a bracket that does not expand the acronym, e.g. `UK (England, Wales)` or `(e.g., ...)`
         noun = _noun(expansion.group("between"), after[expansion.end() :])
-        yield Acronym(letters, words, _label(letters, noun), _sentence(text, match.start()))
+        spelled = parts if "".join(p[0].upper() for p in parts) == letters else None
+        spelled = spelled or _spell(letters, [t for part in parts for t in _TOKEN_RE.findall(part)])
+        yield Acronym(letters, spelled or parts, _label(letters, noun))
+
+
+def _spell(letters: str, tokens: list[str]) -> tuple[str, ...] | None:
+    """Return the word each letter stands for if the tokens spell letters in order, else None.
+
+    Every word counts but the small ones, which may give a letter or be skipped; a hyphenated word gives
+    one letter (Time-bound) or one per part (Know-Your-Customer).
+    """
+    memo: dict[tuple[int, int], tuple[str, ...] | None] = {}
+
+    def spell(i: int, j: int) -> tuple[str, ...] | None:
+        if (i, j) in memo:
+            return memo[i, j]
+        result: tuple[str, ...] | None = None
+        if j == len(tokens):
+            result = () if i == len(letters) else None
+        else:
+            token = tokens[j].strip("'’")
+            pieces = [p for p in token.split("-") if p]
+            if i < len(letters) and token[:1].upper() == letters[i]:
+                rest = spell(i + 1, j + 1)
+                result = None if rest is None else (token, *rest)
+            if (
+                result is None
+                and len(pieces) > 1
+                and "".join(p[0].upper() for p in pieces) == letters[i : i + len(pieces)]
+            ):
+                rest = spell(i + len(pieces), j + 1)
+                result = None if rest is None else (*pieces, *rest)
+            if result is None and token.casefold() in SMALL_WORDS:
+                result = spell(i, j + 1)
+        memo[i, j] = result
+        return result
+
+    return spell(0, 0)
+
+
+def _expanded_before(text: str, match: re.Match[str], letters: str) -> tuple[str, ...] | None:
+    """Return the words before `(ACRONYM)` that spell it, the fewest that do, or None."""
+    opening = text.rfind("(", 0, match.start())
+    if (
+        opening < 0
+        or text[opening + 1 : match.start()].strip(_QUOTES + " ")
+        or not text[match.end() :].lstrip(_QUOTES + " ").startswith(")")
+    ):
+        return None
+    clause = re.split(r"[.;:!?()]", text[:opening])[-1]
+    tokens = _TOKEN_RE.findall(clause)
+    for start in range(len(tokens) - 1, -1, -1):
+        if tokens[start][:1].isupper() and tokens[start].casefold() not in SMALL_WORDS:
+            spelled = _spell(letters, tokens[start:])
+            if spelled is not None:
+                return spelled
+    return None
 
 
 def _words(listed: str, bounded: bool) -> tuple[str, ...]:
@@ -84,10 +146,13 @@ def _words(listed: str, bounded: bool) -> tuple[str, ...]:
         if word:
             words.append(word)
     if words and not bounded:
-        # Without a closing bracket the last word runs on into the sentence: keep its capitalised start.
+        # Without a closing bracket the last word runs on into the sentence: keep its capitalised start
+        # (and small words between capitalised ones, as in "Dangerous Occurrences and Diseases").
+        tokens = words[-1].split()
         kept = []
-        for token in words[-1].split():
-            if not token[:1].isupper():
+        for index, token in enumerate(tokens):
+            later = tokens[index + 1][:1].isupper() if index + 1 < len(tokens) else False
+            if not (token[:1].isupper() or (token.casefold() in SMALL_WORDS and kept and later)):
                 break
             kept.append(token)
         words[-1] = " ".join(kept)
@@ -111,11 +176,3 @@ def _label(letters: str, noun: str | None) -> str:
     if noun is not None:
         return f"the {letters} {noun}"
     return f"the acronym {letters}"
-
-
-def _sentence(text: str, position: int) -> str:
-    starts = [m.end() for m in re.finditer(r"[.!?]\s+(?=[A-Z'\"‘“(])", text[:position])]
-    start = starts[-1] if starts else 0
-    end_match = re.search(r"[.!?](?=\s+[A-Z]|\s*$)", text[position:])
-    end = position + end_match.end() if end_match else len(text)
-    return text[start:end].strip()

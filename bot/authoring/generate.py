@@ -18,14 +18,15 @@ from bot.authoring.spot import STATEMENT_MAX, generated_origin, spot_challenges
 from bot.authoring.wording import (
     STOPWORDS,
     as_sentence,
+    content_words,
     fit,
-    join_and,
     lower_first,
     mistake_wording,
     place_answer,
     slug,
     stable_index,
     stable_rank,
+    trim_to,
 )
 from bot.course.loader import MENTION_RE
 from bot.course.models import (
@@ -80,6 +81,7 @@ class _Element:
     concepts: list[_Concept]
     warnings: list[NotesWarning]
     ids: set[str]
+    untaught: set[str] = field(default_factory=set)  # ids holding a mismatched acronym: never taught
 
     @property
     def id(self) -> str:
@@ -104,12 +106,15 @@ def generate_course(sources: list[NotesSource]) -> list[GeneratedElement]:
     elements = [_notes_part(source) for source in sources]
     _label_concepts(elements)
     vocabulary = {e.id: _vocabulary(e.data) for e in elements}
+    acronyms = {e.id: _acronym_questions(e, vocabulary, elements) for e in elements}
     for element in elements:
-        element.data["questions"] = _concept_questions(element, elements) + _acronym_questions(
-            element, vocabulary, elements
-        )
+        element.data["questions"] = _concept_questions(element, elements) + acronyms[element.id]
         element.data["challenges"] = spot_challenges(
-            element.data, element.source.notes.misconceptions, element.new_id, element.warn
+            element.data,
+            element.source.notes.misconceptions,
+            element.new_id,
+            element.warn,
+            frozenset(element.untaught),
         )
     return [GeneratedElement(e.id, e.data, e.warnings) for e in elements]
 
@@ -162,12 +167,8 @@ def _notes_part(source: NotesSource) -> _Element:
     misconceptions = []
     for item in notes.misconceptions:
         cleaned = text(item.text, EMBED_FIELD_VALUE_MAX // 2, item.line, "a misconception")
-        original = as_sentence(cleaned)
         wording = mistake_wording(cleaned)
-        if wording.says_everything:
-            correction = f"{wording.advice} The notes list this among the common mistakes to avoid."
-        else:
-            correction = f"{wording.advice} The notes list this as a mistake to avoid: {lower_first(original)}"
+        correction = f"{wording.advice} {wording.tail}".strip()
         misconceptions.append(
             {
                 "id": element.new_id("mis", item.text),
@@ -266,9 +267,11 @@ def _shorten(name: str) -> str:
 
 
 def _concept_questions(element: _Element, course: list[_Element]) -> list[dict[str, Any]]:
+    """Ask about each concept in one of three forms, taken in turn so an element mixes them."""
     questions = []
-    for concept in element.concepts:
-        if concept.label is None:
+    first_form = stable_index(f"{element.id}\0forms", len(_FORMS))
+    for position, concept in enumerate(element.concepts):
+        if concept.label is None or concept.id in element.untaught:
             continue
         seed = f"{element.id}\0concept\0{concept.name}\0{concept.explanation}"
         same = sorted((c for c in element.concepts if c.id != concept.id), key=lambda c: stable_rank(seed, c.name))
@@ -286,50 +289,131 @@ def _concept_questions(element: _Element, course: list[_Element]) -> list[dict[s
                 concept.line, f"concept {concept.name!r}: no other concept to offer as a wrong answer, so no question"
             )
             continue
-        options, answer = place_answer(concept.label, [d.label or "" for d in distractors], seed)
-        described = re.sub(re.escape(concept.name), "this concept", concept.explanation, flags=re.I)
-        prefix = "Which key concept do the notes describe like this? "
-        prompt = f'{prefix}"{fit(described, PROMPT_MAX - len(prefix) - 2)}"'
-        explanation = (
-            f"'{concept.name}' is the key concept the notes explain in these words: {lower_first(concept.explanation)}"
-        )
-        contrasts = [
-            f"'{d.name}' is about {lower_first(_gist(d.explanation))}"
-            for d in distractors
-            if any(d.id == c.id for c in element.concepts)
-        ]
-        if contrasts:
-            explanation = _add_while_fits(explanation, " The other options are different concepts: ", contrasts, "; ")
+        # A right answer that is always the longest is a cue: in two questions of three, offer a longer name.
+        longer = [c for c in (*same, *rest) if c.label and len(c.label) > len(concept.label) and c not in distractors]
+        if longer and all(len(d.label or "") < len(concept.label) for d in distractors) and stable_index(seed, 3):
+            distractors[-1] = longer[0]
+        ask = _Ask(element, concept, distractors, [d for d in distractors if d in same], seed)
+        turns = (_FORMS[(first_form + position + turn) % len(_FORMS)] for turn in range(len(_FORMS)))
+        question = next((q for q in (form(ask) for form in turns) if q is not None), None)
+        question = question or _term_from_description(ask)
         questions.append(
             {
                 "id": element.new_id("q", concept.name),
                 "kind": "multiple_choice",
-                "prompt": prompt,
-                "options": options,
-                "answer": answer,
-                "explanation": fit(explanation, EMBED_FIELD_VALUE_MAX),
+                **question,
                 "concepts": [concept.id],
-                "difficulty": 1 if all(d in same for d in distractors) else 2,
                 "origin": generated_origin(concept.id),
             }
         )
     return questions
 
 
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    element: _Element
+    concept: _Concept
+    distractors: list[_Concept]
+    same: list[_Concept]  # the distractors from the same element
+    seed: str
+
+    def contrast(self) -> str:
+        """Return a sentence on the concept after this one in the notes, or '' (two never name each other)."""
+        concepts = [c for c in self.element.concepts if c.id not in self.element.untaught]
+        if len(concepts) < 3 or self.concept not in concepts:
+            return ""
+        other = concepts[(concepts.index(self.concept) + 1) % len(concepts)]
+        opening = trim_to(other.explanation, 40).rstrip(".")
+        return f" {other.name} is a different concept, about {lower_first(opening)}."
+
+    def item(self, prompt: str, right: str, wrong: list[str], explanation: str, difficulty: int) -> dict[str, Any]:
+        """Return the question's fields, with the right option at a position fixed by the seed."""
+        options, answer = place_answer(right, wrong, self.seed)
+        return {
+            "prompt": fit(prompt, PROMPT_MAX),
+            "options": options,
+            "answer": answer,
+            "explanation": fit(explanation + self.contrast(), EMBED_FIELD_VALUE_MAX),
+            "difficulty": difficulty,
+        }
+
+    def labels(self) -> tuple[str, list[str]]:
+        """Return the concept's button label and the distractors' labels."""
+        return self.concept.label or "", [d.label or "" for d in self.distractors]
+
+
+def _term_from_description(ask: _Ask) -> dict[str, Any]:
+    """Quote the concept's explanation with its name's words blanked, and ask which concept it is."""
+    concept = ask.concept
+    prefix = "Which key concept do the notes describe here? "
+    described = fit(_blank(concept.explanation, concept.name), PROMPT_MAX - len(prefix) - 2)
+    explanation = f"The notes describe {concept.name} like this: {lower_first(concept.explanation)}"
+    difficulty = 1 if all(d in ask.same for d in ask.distractors) else 2
+    return ask.item(f'{prefix}"{described}"', *ask.labels(), explanation, difficulty)
+
+
+def _description_from_term(ask: _Ask) -> dict[str, Any] | None:
+    """Offer descriptions as options; only when the right one does not repeat the concept's name."""
+    concept = ask.concept
+    right = _option_gist(concept.explanation)
+    # Blanks in the options would point at the answer, so the right one must not repeat the name instead.
+    if content_words(right) & content_words(concept.name):
+        return None
+    wrong = [
+        _option_gist(d.explanation)
+        for d in ask.distractors
+        if d.id not in ask.element.untaught and not d.id.endswith(".missing")
+    ]
+    wrong = list(dict.fromkeys(w for w in wrong if w.casefold() != right.casefold()))
+    if not wrong:
+        return None
+    explanation = f"{concept.name} is about {lower_first(_gist(concept.explanation))}."
+    return ask.item(f"Which of these does the key concept {concept.name} cover?", right, wrong, explanation, 2)
+
+
+_EXAMPLE_RE = re.compile(
+    r"\((?:e\.g\.|eg|for example|such as|like)[,:]?\s*(?P<bracketed>[^()]{4,60})\)"
+    r"|\b(?:such as|for example|e\.g\.|like)[,:]?\s+(?P<plain>[^,.;:()]{4,50})"
+)
+
+
+def _scenario(ask: _Ask) -> dict[str, Any] | None:
+    """Set a learner's answer that uses an example the notes give, and ask which concept it applies."""
+    concept = ask.concept
+    match = _EXAMPLE_RE.search(concept.explanation)
+    if match is None:
+        return None
+    example = (match.group("bracketed") or match.group("plain")).strip().rstrip(",")
+    others = [c.explanation.casefold() for c in ask.element.concepts if c.id != concept.id]
+    if content_words(example) & content_words(concept.name) or any(example.casefold() in o for o in others):
+        return None
+    explanation = f"The notes give {example} as an example under {concept.name}: {lower_first(concept.explanation)}"
+    prompt = f"A learner's answer brings in {example}. Which key concept is the learner applying?"
+    return ask.item(prompt, *ask.labels(), explanation, 2)
+
+
+_FORMS = (_term_from_description, _description_from_term, _scenario)
+
+
+def _blank(text: str, name: str) -> str:
+    """Return text with the words of name blanked, so the description does not give the name away."""
+    for word in sorted(content_words(name), key=len, reverse=True):
+        text = re.sub(rf"\b{re.escape(word[:5])}[\w-]*", "___", text, flags=re.I)
+    return text
+
+
+def _option_gist(explanation: str) -> str:
+    """Return the opening of an explanation short enough for a button, cut at a comma where it can be."""
+    gist = trim_to(explanation, 55).rstrip(".")
+    if len(gist) > BUTTON_LABEL_MAX and ", " in gist[:BUTTON_LABEL_MAX]:
+        gist = gist[: gist.rindex(", ", 0, BUTTON_LABEL_MAX)]
+    return fit(gist, BUTTON_LABEL_MAX)
+
+
 def _gist(explanation: str) -> str:
     """Return the opening phrase of an explanation (up to its first comma or bracket, if that says enough)."""
     phrase = re.split(r",? including\b|, such as\b|\s\(|;\s|\.\s", explanation.rstrip("."), maxsplit=1)[0]
     return fit(phrase if len(phrase.split()) >= 3 else explanation.rstrip("."), 100)
-
-
-def _add_while_fits(text: str, lead: str, parts: list[str], separator: str) -> str:
-    kept: list[str] = []
-    for part in parts:
-        candidate = text + lead + separator.join([*kept, part]) + "."
-        if len(candidate) > EMBED_FIELD_VALUE_MAX:
-            break
-        kept.append(part)
-    return text + lead + separator.join(kept) + "." if kept else text
 
 
 # --- questions on acronyms ------------------------------------------------------------------------
@@ -347,31 +431,45 @@ def _acronym_sources(element: _Element) -> Iterable[tuple[str, str, str, int | N
         yield item["text"], item["id"], "marking_points", note.line
 
 
+_HOLDER = {"concepts": "key concept", "tips": "exam tip", "marking_points": "marking point"}
+
+
 def _acronym_questions(
     element: _Element, vocabulary: dict[str, list[str]], course: list[_Element]
 ) -> list[dict[str, Any]]:
+    """Ask what one letter stands for and the order, per acronym; teach nothing from a mismatched one."""
     questions: list[dict[str, Any]] = []
-    done: set[str] = set()
+    done: dict[str, bool] = {}
     for text, source_id, ref_field, line in _acronym_sources(element):
         if source_id.endswith(".missing"):
             continue
         for acronym in find_acronyms(text):
+            if not acronym.matches:
+                element.untaught.add(source_id)
             if acronym.letters in done:
                 continue
-            done.add(acronym.letters)
+            done[acronym.letters] = acronym.matches
             if not acronym.matches:
-                element.warn(line, f"acronym {acronym.mismatch()}: no questions made from it")
+                element.warn(
+                    line,
+                    f"acronym {acronym.mismatch()}: no questions made from it, and the {_HOLDER[ref_field]} that "
+                    "holds it is left out of questions, spot-the-mistake lines and helps",
+                )
                 continue
             pool = [*vocabulary[element.id], *(w for e in course if e is not element for w in vocabulary[e.id])]
-            for index in range(len(acronym.letters)):
-                questions.append(_letter_question(element, acronym, index, pool, source_id, ref_field))
-            questions.append(_order_question(element, acronym, source_id, ref_field))
+            questions.append(_letter_question(element, acronym, pool, source_id, ref_field))
+            if len(acronym.words) >= 4:  # the order of two or three parts is too easy to guess to ask
+                questions.append(_order_question(element, acronym, source_id, ref_field))
     return questions
 
 
 def _letter_question(
-    element: _Element, acronym: Acronym, index: int, pool: list[str], source_id: str, ref_field: str
+    element: _Element, acronym: Acronym, pool: list[str], source_id: str, ref_field: str
 ) -> dict[str, Any]:
+    """Ask about one letter: one whose letter starts another part too, else one fixed by a hash."""
+    # One letter, not each: questions on every letter of one acronym ask the same point again.
+    doubled = [i for i, w in enumerate(acronym.words) if acronym.initials.count(w[0].upper()) > 1]
+    index = doubled[0] if doubled else stable_index(f"{element.id}\0letter\0{acronym.letters}", len(acronym.words))
     letter, right = acronym.letters[index], acronym.words[index]
     seed = f"{element.id}\0acronym\0{acronym.letters}\0{index}"
     twins = [w for w in acronym.words if w[0].upper() == letter and w.casefold() != right.casefold()]
@@ -385,24 +483,24 @@ def _letter_question(
         and right.casefold() not in w.casefold()
         and w.casefold() not in right.casefold()
     ]
-    # Words that end like the answer (Technological: Logical, Typical) make the most plausible wrong answers.
-    ranked = sorted(dict.fromkeys(same_letter), key=lambda w: (-_shared_ending(w, right), stable_rank(seed, w)))
+    # Words of about the answer's length, then words that end like it (Technological: Logical), are the most
+    # plausible wrong answers and do not make the answer stand out by its length.
+    ranked = sorted(
+        dict.fromkeys(same_letter),
+        key=lambda w: (abs(len(w) - len(right)) // 4, -_shared_ending(w, right), stable_rank(seed, w)),
+    )
     wrong = list(dict.fromkeys([*twins, *ranked]))[:MAX_DISTRACTORS]
     if not wrong:  # no word in the notes starts with this letter: fall back to the acronym's other words
         wrong = [w for w in acronym.words if w.casefold() != right.casefold()][:MAX_DISTRACTORS]
     options, answer = place_answer(right, [fit(w, BUTTON_LABEL_MAX) for w in wrong], seed)
     ordinal = ORDINALS[index]
-    explanation = (
-        f"{acronym.letters} stands for {join_and(acronym.words)}, so its {ordinal} letter, {letter}, "
-        f"stands for {right}."
-    )
+    explanation = f"The {ordinal} letter of {acronym.letters}, {letter}, stands for {right}."
     for twin in twins:
         if twin in wrong:
             position = ORDINALS[acronym.words.index(twin)]
             explanation += f" {twin} also begins with {letter}, but it is the {position} letter."
-    explanation += f' The notes put it like this: "{fit(acronym.sentence, 500)}"'
     return {
-        "id": element.new_id("q", f"{acronym.letters} letter {index + 1}"),
+        "id": element.new_id("q", f"{acronym.letters} letter"),
         "kind": "multiple_choice",
         "prompt": f"In {acronym.label}, what does the {ordinal} letter, {letter}, stand for?",
         "options": options,
@@ -415,31 +513,21 @@ def _letter_question(
 
 
 def _order_question(element: _Element, acronym: Acronym, source_id: str, ref_field: str) -> dict[str, Any]:
+    """Ask which part comes after another: options that are one part each differ in length as parts do.
+
+    (Options that list every part in a different order are all the same length, which a test-wise
+    learner reads as "the right answer is never shorter than the others".)
+    """
     words = list(acronym.words)
     seed = f"{element.id}\0order\0{acronym.letters}"
-    right = ", ".join(words)
-    if len(right) <= BUTTON_LABEL_MAX:
-        orders = []
-        for i in range(len(words) - 1):
-            swapped = [*words]
-            swapped[i], swapped[i + 1] = swapped[i + 1], swapped[i]
-            orders.append(swapped)
-        orders += [list(reversed(words)), [*words[1:], words[0]], [words[-1], *words[:-1]]]
-        wrong = sorted({", ".join(o) for o in orders} - {right}, key=lambda o: stable_rank(seed, o))[:MAX_DISTRACTORS]
-        prompt = f"Which list gives what {acronym.letters} stands for, in the right order?"
-        right_option = right
-    else:
-        k = stable_index(seed, len(words) - 1)
-        right_option = words[k + 1]
-        others = [w for i, w in enumerate(words) if i not in (k, k + 1)]
-        wrong = sorted(others, key=lambda w: stable_rank(seed, w))[:MAX_DISTRACTORS]
-        prompt = f"In {acronym.label}, which part comes straight after {words[k]}?"
+    k = stable_index(seed, len(words) - 1)
+    right_option = words[k + 1]
+    others = [w for i, w in enumerate(words) if i not in (k, k + 1)] or [words[k]]
+    wrong = sorted(others, key=lambda w: stable_rank(seed, w))[:MAX_DISTRACTORS]
+    prompt = f"In {acronym.label}, which part comes straight after {words[k]}?"
     options, answer = place_answer(right_option, [fit(w, BUTTON_LABEL_MAX) for w in wrong], seed)
     steps = ", ".join(f"{w[0].upper()} for {w}" for w in words)
-    explanation = (
-        f"The letters of {acronym.letters} give the order: {steps}. "
-        f'The notes put it like this: "{fit(acronym.sentence, 500)}"'
-    )
+    explanation = f"Read {acronym.letters} letter by letter: {steps}."
     return {
         "id": element.new_id("q", f"{acronym.letters} order"),
         "kind": "multiple_choice",

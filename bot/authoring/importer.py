@@ -17,10 +17,11 @@ import yaml
 from pydantic import ValidationError
 
 from bot.authoring.generate import GeneratedElement, NotesSource, generate_course
+from bot.authoring.lint import item_lines, lint
 from bot.authoring.notes import Notes, NotesError, NotesWarning, parse_notes
 from bot.authoring.wording import STOPWORDS, fit, slug
 from bot.authoring.yamlout import dump_content, write_atomically
-from bot.course.loader import CONTENT_SUFFIXES, COURSE_FILE
+from bot.course.loader import CONTENT_SUFFIXES, COURSE_FILE, ContentInvalid, load_catalog
 from bot.course.models import EMBED_TITLE_MAX, ID_RE, Element
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -95,7 +96,35 @@ def run_import(
         f"{out}: {_count(len(generated), 'element')} written; review the generated items with "
         f"`revbot content review {out}`\n"
     )
+    _lint_summary(out, stdout, stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _lint_summary(out: Path, stdout: TextIO, stderr: TextIO) -> None:
+    """Print what `revbot content lint` finds in the folder: the worst cue against chance, and duplicates."""
+    try:
+        catalog = load_catalog(out)
+    except ContentInvalid:
+        stderr.write(f"warning: {out} does not validate as a whole, so it was not linted\n")
+        return
+    where = item_lines(out)
+    report = lint(catalog, lambda item_id: where.get(item_id, "?"))
+    worst = None
+    for (scope, kind), score in report.scores.items():
+        if scope == "course" and kind != "all":
+            cue, rate = score.best()
+            chance = score.rate(score.chance)
+            if worst is None or rate - chance > worst[3] - worst[2]:
+                worst = (kind, cue, chance, rate)
+    if worst is not None:
+        kind, cue, chance, rate = worst
+        stdout.write(
+            f"lint: {_count(len(report.items), 'item')}; a cue-only learner scores at most {rate:.0%} against "
+            f"{chance:.0%} by chance ({kind}: {cue}); {_count(len(report.duplicates), 'near-duplicate pair')}; "
+            f"details with `revbot content lint {out}`\n"
+        )
+    for failure in report.failures:
+        stderr.write(f"warning: lint: {failure}\n")
 
 
 def _count(n: int, noun: str) -> str:

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.authoring.lint import ABSOLUTE_RE, HEDGE_RE, NEGATION_RE
 from bot.authoring.notes import Item
 from bot.authoring.wording import (
+    advice_line,
     content_words,
-    examiner_statement,
     fit,
     mistake_wording,
     place_answer,
+    stable_index,
     stable_rank,
+    trim_to,
 )
 from bot.course.models import EMBED_FIELD_VALUE_MAX, EMBED_TITLE_MAX, EMBED_TOTAL_BUDGET
 from bot.course.models import OPTION_LETTERS as LETTERS
@@ -31,7 +34,8 @@ def generated_origin(source: str) -> dict[str, Any]:
 @dataclass(frozen=True, slots=True)
 class _Text:
     id: str
-    text: str
+    text: str  # as the notes say it, for measuring relevance
+    line: str  # as advice, the voice every spot-the-mistake line is written in
     kind: str  # "concept", "tip" or "mark"
 
 
@@ -40,45 +44,41 @@ def spot_challenges(
     notes: Sequence[Item],
     new_id: Callable[[str, str], str],
     warn: Callable[[int | None, str], None],
+    untaught: frozenset[str] = frozenset(),
 ) -> list[dict[str, Any]]:
-    """Return one statements challenge per misconception in data (notes: the misconceptions as written)."""
-    statements = [
-        _Text(c["id"], f"{c['name']}: {c['explanation']}", "concept")
-        for c in data["concepts"]
-        if not c["id"].endswith(".missing")
-    ]
-    statements += [_Text(t["id"], t["text"], "tip") for t in data["tips"] if not t["id"].endswith(".missing")]
-    statements += [
-        _Text(m["id"], examiner_statement(m["text"]), "mark")
-        for m in data["marking_points"]
-        if not m["id"].endswith(".missing")
-    ]
-    helpers = [_Text(t["id"], t["text"], "tip") for t in data["tips"] if not t["id"].endswith(".missing")]
-    helpers += [_Text(m["id"], m["text"], "mark") for m in data["marking_points"] if not m["id"].endswith(".missing")]
+    """Return one statements challenge per misconception (notes: as written; untaught: ids never to teach)."""
+    sources = [(c["id"], c["explanation"], "concept") for c in data["concepts"]]
+    sources += [(t["id"], t["text"], "tip") for t in data["tips"]]
+    sources += [(m["id"], m["text"], "mark") for m in data["marking_points"]]
+    statements = []
+    for item_id, text, kind in sources:
+        line = advice_line(text, kind)
+        if line is not None and not item_id.endswith(".missing") and item_id not in untaught:
+            statements.append(_Text(item_id, text, line, kind))
+    helpers = [s for s in statements if s.kind != "concept"]
     relevance = _Relevance([s.text for s in statements] + [m["belief"] for m in data["misconceptions"]])
     used: dict[str, int] = {}
     challenges = []
     for misconception, note in zip(data["misconceptions"], notes, strict=False):
-        topic = (f"{misconception['belief']} {mistake_wording(note.text).advice}", note.text)
+        belief = misconception["belief"]
+        topic = (f"{belief} {mistake_wording(note.text).advice}", note.text)
         seed = f"{data['id']}\0spot\0{note.text}"
         if not helpers:
             warn(note.line, "no exam tip or marking point to point to, so no challenge for this mistake")
             continue
         helps = relevance.rank(helpers, topic, seed, {})[:1]
         candidates = [s for s in statements if s.id not in {h.id for h in helps}]
-        correct = _pick_statements(relevance.rank(candidates, topic, seed, used), misconception["belief"])
+        correct = _pick_statements(relevance.rank(candidates, topic, seed, used), belief, seed)
         if len(correct) < 2:  # short notes: let the helping tip or marking point be a statement too
-            correct = _pick_statements(relevance.rank(statements, topic, seed, used), misconception["belief"])
+            correct = _pick_statements(relevance.rank(statements, topic, seed, used), belief, seed)
         if len(correct) < 2:
             warn(note.line, "fewer than two correct statements to mix with this mistake, so no challenge")
             continue
         for statement in correct:
             used[statement.id] = used.get(statement.id, 0) + 1
-        options, mistake = place_answer(misconception["belief"], [s.text for s in correct], seed)
+        options, mistake = place_answer(belief, [s.line for s in correct], seed)
         explanation = f"Statement {LETTERS[mistake]} is the mistake. {misconception['correction']}"
-        closing = (
-            " The other statements are right: they come from the notes' key concepts, exam tips and marking points."
-        )
+        closing = " The other statements are sound advice from the notes' key concepts, exam tips and marking points."
         if len(explanation) + len(closing) <= EMBED_FIELD_VALUE_MAX:
             explanation += closing
         challenges.append(
@@ -123,24 +123,48 @@ class _Relevance:
         )
 
 
-def _pick_statements(ranked: list[_Text], mistake: str) -> list[_Text]:
-    """Pick up to three correct statements, one of each kind first, that fit in one embed with the mistake."""
-    ranked = [t for t in ranked if len(t.text) <= STATEMENT_MAX]
-    firsts = []
-    for kind in ("concept", "tip", "mark"):
-        best = next((t for t in ranked if t.kind == kind), None)
-        if best is not None:
-            firsts.append(best)
-    firsts.sort(key=lambda t: ranked.index(t))
+def _pick_statements(ranked: list[_Text], mistake: str, seed: str) -> list[_Text]:
+    """Pick up to three correct lines, the most relevant of about the mistake's length, cut to fit.
+
+    The lines are chosen so that no wording cue singles out the mistake: if it carries an absolute word
+    or a negation, so does a correct line; if it is unhedged, so is a correct line.
+    """
+    # Cut each line near the mistake's length, some a little longer and some a little shorter.
+    target = len(mistake)
+    sized = [
+        replace(t, line=trim_to(t.line, target + (-20, -8, 6)[stable_index(f"{seed}\0{t.id}", 3)])) for t in ranked
+    ]
+    sized = [t for t in sized if len(t.line) <= STATEMENT_MAX and t.line.casefold() != mistake.casefold()]
+    # Prefer relevant lines, but a line far longer or shorter than the mistake would point at it. In about
+    # one challenge in three the mistake is to be the longest line, as it would be by chance.
+    order = {t.id: i for i, t in enumerate(sized)}
+    mistake_longest = stable_index(f"{seed}\0longest", 3) == 0
+
+    def misfit(t: _Text) -> float:
+        off = 6 * max(0.0, abs(len(t.line) - target) / target - 0.25)
+        return off + (10 if mistake_longest and len(t.line) >= target else 0)
+
+    sized.sort(key=lambda t: order[t.id] + misfit(t))
     chosen: list[_Text] = []
-    budget = EMBED_TOTAL_BUDGET - EMBED_TITLE_MAX - len(mistake) - 8
     seen = {mistake.casefold()}
-    for statement in (*firsts, *ranked):
+    for statement in sized:
         if len(chosen) == MAX_CORRECT_STATEMENTS:
             break
-        if statement in chosen or statement.text.casefold() in seen or len(statement.text) + 8 > budget:
+        if statement.line.casefold() not in seen:
+            chosen.append(statement)
+            seen.add(statement.line.casefold())
+    for pattern, wanted in ((ABSOLUTE_RE, True), (NEGATION_RE, True), (HEDGE_RE, False)):
+        if len(chosen) < 2 or bool(pattern.search(mistake)) != wanted:
             continue
-        chosen.append(statement)
-        seen.add(statement.text.casefold())
-        budget -= len(statement.text) + 8
-    return chosen
+        if any(bool(pattern.search(t.line)) == wanted for t in chosen):
+            continue
+        swap = next((t for t in sized if t not in chosen and bool(pattern.search(t.line)) == wanted), None)
+        if swap is not None:
+            chosen[-1] = swap
+    budget = EMBED_TOTAL_BUDGET - EMBED_TITLE_MAX - len(mistake) - 8
+    kept = []
+    for statement in chosen:
+        if len(statement.line) + 8 <= budget:
+            kept.append(statement)
+            budget -= len(statement.line) + 8
+    return kept

@@ -106,7 +106,7 @@ def test_all_seeds_import_together_as_one_course(tmp_path: Path, capsys: pytest.
     assert "5 concepts, 3 tips, 2 misconceptions, 3 marking points; 5 questions, 2 challenges generated" in lines[0]
     assert "[5/5] reading" in captured.err
     assert main(["content", "validate", str(out)]) == 0
-    assert capsys.readouterr().out == "5 elements, 46 questions, 21 challenges\n"
+    assert capsys.readouterr().out == "5 elements, 31 questions, 21 challenges\n"
     course = yaml.safe_load((out / "course.yaml").read_text(encoding="utf-8"))
     assert course["id"] == "notes" and len(course["elements"]) == 5
 
@@ -154,20 +154,24 @@ def test_brackets_that_do_not_expand_an_acronym_are_ignored() -> None:
 
 
 def test_matching_acronym_gives_letter_and_order_questions(tmp_path: Path) -> None:
-    """HEAT: one question per letter with the right word as the answer, and one on the order."""
+    """HEAT: one question on a letter, with the word it stands for as the answer, and one on what follows what."""
     code, out = _import(tmp_path, NOTES)
     assert code == 0
     questions = {q["id"]: q for q in _element(out)["questions"]}
-    second = questions["notes.q.heat-letter-2"]
-    assert second["prompt"] == "In the HEAT model, what does the second letter, E, stand for?"
-    assert second["options"][second["answer"]] == "Empathise"
-    assert "HEAT stands for Hear, Empathise, Apologise and Take ownership" in second["explanation"]
+    letter = questions["notes.q.heat-letter"]
+    asked = re.match(r"In the HEAT model, what does the (\w+) letter, ([A-Z]), stand for\?$", letter["prompt"])
+    assert asked is not None
+    words = ["Hear", "Empathise", "Apologise", "Take ownership"]
+    index = ["first", "second", "third", "fourth"].index(asked.group(1))
+    assert asked.group(2) == "HEAT"[index]
+    assert letter["options"][letter["answer"]] == words[index]
     order = questions["notes.q.heat-order"]
-    assert order["options"][order["answer"]] == "Hear, Empathise, Apologise, Take ownership"
+    after = re.match(r"In the HEAT model, which part comes straight after (.+)\?$", order["prompt"])
+    assert after is not None
+    assert order["options"][order["answer"]] == words[words.index(after.group(1)) + 1]
     assert order["origin"]["source"] == "notes.concept.complaint-handling"
-    assert [i for i in questions if i.startswith("notes.q.heat-letter-")] == [
-        f"notes.q.heat-letter-{n}" for n in range(1, 5)
-    ]
+    # One letter question per acronym: questions on each letter would ask the same point four times.
+    assert [i for i in questions if i.startswith("notes.q.heat-")] == ["notes.q.heat-letter", "notes.q.heat-order"]
 
 
 def test_mismatching_acronym_gives_a_warning_and_no_question(
@@ -479,12 +483,12 @@ def test_review_lists_unreviewed_generated_items(tmp_path: Path, capsys: pytest.
     assert main(["content", "review", str(out)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["id", "kind", "source", "prompt"]
-    row = next(line for line in lines if line.startswith("notes.q.heat-letter-1 "))
+    row = next(line for line in lines if line.startswith("notes.q.heat-letter "))
     assert row.split()[1:3] == ["question", "notes.concept.complaint-handling"]
-    assert "In the HEAT model, what does the first letter, H, stand for?" in row
+    assert "In the HEAT model, what does the" in row
     spot = next(line for line in lines if line.startswith("notes.spot."))
     assert spot.split()[1] == "challenge" and "spot the mistake:" in spot
-    assert lines[-1].startswith("10 unreviewed generated items (8 questions, 2 challenges).")
+    assert lines[-1].startswith("7 unreviewed generated items (5 questions, 2 challenges).")
 
 
 def test_review_marks_items_by_changing_only_their_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -500,7 +504,7 @@ def test_review_marks_items_by_changing_only_their_flag(tmp_path: Path, capsys: 
     main(["content", "review", str(out)])
     listing = capsys.readouterr().out
     assert "notes.q.heat-order" not in listing
-    assert "9 unreviewed generated items" in listing
+    assert "6 unreviewed generated items" in listing
 
 
 def test_review_all_and_unknown_ids(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -511,7 +515,7 @@ def test_review_all_and_unknown_ids(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "no.such.item: no question or challenge has this id" in capsys.readouterr().err
     assert (out / "notes.yaml").read_bytes() == before
     assert main(["content", "review", str(out), "--all"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "10 marked reviewed; 0 still to review"
+    assert capsys.readouterr().out.splitlines()[-1] == "7 marked reviewed; 0 still to review"
     reviewed = load_catalog(out)
     assert reviewed.postable_question_ids() == reviewed.question_ids()
 
@@ -601,7 +605,7 @@ def test_unreviewed_generated_items_are_not_postable_by_default(tmp_path: Path, 
     assert catalog.postable_challenge_ids() == ("notes.spot.confusing-sympathy-empathy",)
     assert catalog.postable_question_ids(include_unreviewed=True) == catalog.question_ids()
     assert catalog.postable_challenge_ids("notes", include_unreviewed=True) == catalog.challenge_ids("notes")
-    assert len(catalog.question_ids()) == 8
+    assert len(catalog.question_ids()) == 5
 
 
 def test_hand_written_content_is_always_postable(course_dir: Path) -> None:
