@@ -47,7 +47,7 @@ def run_import(
 ) -> int:
     """Import notes files into the course folder out; return the exit code."""
     try:
-        existing_course = _check_target(course_id, out)
+        existing_course = check_target(course_id, out)
         if title is not None and not 0 < len(title.strip()) <= EMBED_TITLE_MAX:
             raise ImportRefused(f"--title must be 1 to {EMBED_TITLE_MAX} characters long")
     except ImportRefused as exc:
@@ -72,8 +72,8 @@ def run_import(
     generated = generate_course(_name_elements(read, course_id, out))
     out.mkdir(parents=True, exist_ok=True)
     for index, (item, element) in enumerate(zip(read, generated, strict=True), start=1):
-        _merge_with_existing(out / f"{element.element_id}.yaml", element)
-        _validate(element)
+        merge_with_existing(out / f"{element.element_id}.yaml", element)
+        validate_generated(element)
         header = [ELEMENT_SCHEMA, f"{GENERATED_BY}{item.path.name}; check items with `revbot content review`."]
         write_atomically(out / f"{element.element_id}.yaml", dump_content(element.data, header))
         for warning in element.warnings:
@@ -83,17 +83,17 @@ def run_import(
         prefix = f"[{index}/{len(read)}] " if len(read) > 1 else ""
         stdout.write(
             f"{prefix}{item.path} -> {out / (element.element_id + '.yaml')}: "
-            f"{_count(element.count('concepts'), 'concept')}, {_count(element.count('tips'), 'tip')}, "
-            f"{_count(element.count('misconceptions'), 'misconception')}, "
-            f"{_count(element.count('marking_points'), 'marking point')}; "
-            f"{_count(questions, 'question')}, {_count(challenges, 'challenge')} generated\n"
+            f"{count_of(element.count('concepts'), 'concept')}, {count_of(element.count('tips'), 'tip')}, "
+            f"{count_of(element.count('misconceptions'), 'misconception')}, "
+            f"{count_of(element.count('marking_points'), 'marking point')}; "
+            f"{count_of(questions, 'question')}, {count_of(challenges, 'challenge')} generated\n"
         )
-    for clash in _clashes_beside(out, [course_id, *(g.element_id for g in generated)]):
+    for clash in clashes_beside(out, [course_id, *(g.element_id for g in generated)]):
         stderr.write(f"warning: {clash}\n")
-    course = _course_file(course_id, title, existing_course, out, [g.element_id for g in generated])
+    course = course_file(course_id, title, existing_course, out, [g.element_id for g in generated])
     write_atomically(out / COURSE_FILE, dump_content(course, [COURSE_SCHEMA]))
     stdout.write(
-        f"{out}: {_count(len(generated), 'element')} written; review the generated items with "
+        f"{out}: {count_of(len(generated), 'element')} written; review the generated items with "
         f"`revbot content review {out}`\n"
     )
     _lint_summary(out, stdout, stderr)
@@ -119,22 +119,22 @@ def _lint_summary(out: Path, stdout: TextIO, stderr: TextIO) -> None:
     if worst is not None:
         kind, cue, chance, rate = worst
         stdout.write(
-            f"lint: {_count(len(report.items), 'item')}; a cue-only learner scores at most {rate:.0%} against "
-            f"{chance:.0%} by chance ({kind}: {cue}); {_count(len(report.duplicates), 'near-duplicate pair')}; "
+            f"lint: {count_of(len(report.items), 'item')}; a cue-only learner scores at most {rate:.0%} against "
+            f"{chance:.0%} by chance ({kind}: {cue}); {count_of(len(report.duplicates), 'near-duplicate pair')}; "
             f"details with `revbot content lint {out}`\n"
         )
     for failure in report.failures:
         stderr.write(f"warning: lint: {failure}\n")
 
 
-def _count(n: int, noun: str) -> str:
+def count_of(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 # --- where the files go ---------------------------------------------------------------------------
 
 
-def _check_target(course_id: str, out: Path) -> dict[str, Any] | None:
+def check_target(course_id: str, out: Path) -> dict[str, Any] | None:
     """Return the course file already in out (or None); refuse what would break a content folder."""
     if not ID_RE.match(course_id) or len(course_id) > 64:
         raise ImportRefused(f"--course {course_id!r} is not a valid id: use lower-case letters, digits and - _ .")
@@ -167,7 +167,7 @@ def _name_elements(read: list[_Read], course_id: str, out: Path) -> list[NotesSo
         for path in sorted(out.iterdir()):
             if path.suffix in CONTENT_SUFFIXES and path.name != COURSE_FILE:
                 taken.add(path.stem)
-                made_from = _made_from(path)
+                made_from = generated_from(path)
                 if made_from is not None:
                     previous.setdefault(made_from, path.stem)
     sources = []
@@ -184,7 +184,7 @@ def _name_elements(read: list[_Read], course_id: str, out: Path) -> list[NotesSo
     return sources
 
 
-def _clashes_beside(out: Path, element_ids: list[str]) -> list[str]:
+def clashes_beside(out: Path, element_ids: list[str]) -> list[str]:
     """Return warnings for ids also used by courses in sibling folders (ids must be unique in one content folder)."""
     beside = _ids_beside(out)
     return [
@@ -214,7 +214,7 @@ def _ids_beside(out: Path) -> set[str]:
     return ids
 
 
-def _made_from(path: Path) -> str | None:
+def generated_from(path: Path) -> str | None:
     try:
         with path.open(encoding="utf-8") as handle:
             head = [handle.readline() for _ in range(3)]
@@ -262,7 +262,7 @@ def _cut_id(text: str) -> str:
     return slug(text.replace("-", " "), ELEMENT_ID_MAX) or text[:ELEMENT_ID_MAX].strip("-")
 
 
-def _course_file(
+def course_file(
     course_id: str, title: str | None, existing: dict[str, Any] | None, out: Path, imported: list[str]
 ) -> dict[str, Any]:
     """Return course.yaml: elements already listed (whose files are still there), then the new ones."""
@@ -284,9 +284,9 @@ def _course_file(
 # --- keeping tutors' work when importing again ----------------------------------------------------
 
 
-def _merge_with_existing(path: Path, element: GeneratedElement) -> None:
+def merge_with_existing(path: Path, element: GeneratedElement) -> None:
     """Keep reviewed and hand-written items from an earlier import of the same notes."""
-    if _made_from(path) is None:
+    if generated_from(path) is None:
         return
     try:
         old = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -354,7 +354,7 @@ def _refers_only_to(item: dict[str, Any], data: dict[str, Any], notes_ids: set[s
     return not (isinstance(source, str) and ID_RE.match(source) and source not in notes_ids)
 
 
-def _validate(element: GeneratedElement) -> None:
+def validate_generated(element: GeneratedElement) -> None:
     """Check the element against the content model; items kept from before that no longer fit are dropped."""
     try:
         Element.model_validate(element.data)

@@ -30,13 +30,13 @@ from bot.authoring.importer import (
     ELEMENT_SCHEMA,
     GENERATED_BY,
     ImportRefused,
-    _check_target,
-    _clashes_beside,
-    _count,
-    _course_file,
-    _made_from,
-    _merge_with_existing,
-    _validate,
+    check_target,
+    clashes_beside,
+    count_of,
+    course_file,
+    generated_from,
+    merge_with_existing,
+    validate_generated,
 )
 from bot.authoring.wording import fit, slug
 from bot.authoring.yamlout import dump_content, write_atomically
@@ -101,7 +101,7 @@ def run_import_bank(
 ) -> int:
     """Import question banks into the course folder out; return the exit code."""
     try:
-        existing_course = _check_target(course_id, out)
+        existing_course = check_target(course_id, out)
         if element_id is not None and not (ID_RE.match(element_id) and len(element_id) <= ELEMENT_ID_MAX):
             raise ImportRefused(
                 f"--element {element_id!r} is not a valid element id: use lower-case letters, digits and - _ . "
@@ -147,10 +147,10 @@ def run_import_bank(
         write_atomically(path, dump_content(generated.data, header))
         for warning in generated.warnings:
             stderr.write(f"warning: {path}: {warning.message}\n")
-        stdout.write(f"{path}: {_count(len(generated.data['questions']), 'question')}\n")
-    for clash in _clashes_beside(out, [course_id, *elements]):
+        stdout.write(f"{path}: {count_of(len(generated.data['questions']), 'question')}\n")
+    for clash in clashes_beside(out, [course_id, *elements]):
         stderr.write(f"warning: {clash}\n")
-    course = _course_file(course_id, None, existing_course, out, list(elements))
+    course = course_file(course_id, None, existing_course, out, list(elements))
     write_atomically(out / COURSE_FILE, dump_content(course, [COURSE_SCHEMA]))
     try:
         load_catalog(out)
@@ -160,7 +160,7 @@ def run_import_bank(
         stderr.write(f"{out} was written but does not validate: correct the problems above\n")
         return EXIT_FAILED
     stdout.write(
-        f"{out}: {_count(len(prepared), 'element')} written; write their notes over the "
+        f"{out}: {count_of(len(prepared), 'element')} written; write their notes over the "
         f"placeholders and review the questions with `revbot content review {out}`\n"
     )
     return EXIT_OK
@@ -315,7 +315,7 @@ def _prepare(
         path = out / f"{element.id}.yaml"
         notes = placeholder_notes(element.id, element.title, element.sources)
         if path.exists():
-            made_from = _made_from(path)
+            made_from = generated_from(path)
             if made_from is None or not made_from.startswith(BANK_SOURCE):
                 stderr.write(
                     f"{path}: exists and was not written by `revbot content import-bank`, so it is left alone; "
@@ -325,10 +325,10 @@ def _prepare(
                 continue
             notes |= _earlier_notes(path, element.id)
         generated = GeneratedElement(element.id, {**notes, "questions": element.items, "challenges": []})
-        _merge_with_existing(path, generated)
+        merge_with_existing(path, generated)
         _keep_placeholder_concept(generated.data)
         try:
-            _validate(generated)
+            validate_generated(generated)
         except ValidationError as exc:
             stderr.write(f"{path}: its notes are no longer valid ({exc.error_count()} problems); run validate\n")
             refused = True
