@@ -17,6 +17,7 @@ from bot.domain.clock import Clock, SystemClock
 from bot.domain.entities import PostKind
 from bot.scheduling import Scheduler
 from bot.services.container import Services, build_services
+from bot.services.courses import UnknownCourse
 from bot.settings import Settings
 from bot.storage.db import Database
 from bot.ui.boards import BoardPageButton
@@ -80,7 +81,11 @@ class RevisionBot(commands.Bot):
         catalog = await asyncio.to_thread(load_catalog, settings.content_dir, settings.cache_dir)
         log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
         self._services = build_services(
-            self._db, catalog, self.clock, include_unreviewed=settings.use_unreviewed_generated
+            self._db,
+            catalog,
+            self.clock,
+            include_unreviewed=settings.use_unreviewed_generated,
+            default_course=settings.default_course,
         )
         install_error_handler(self.tree)
         self.add_dynamic_items(AnswerButton, BoardPageButton)
@@ -112,9 +117,17 @@ class RevisionBot(commands.Bot):
                 )
             # Services are immutable and hold the catalog in several places: build a new set over the same
             # database and clock, and swap it in one assignment. Work already running keeps the old set.
-            self._services = build_services(
-                current.db, catalog, current.clock, include_unreviewed=self.settings.use_unreviewed_generated
-            )
+            try:
+                services = build_services(
+                    current.db,
+                    catalog,
+                    current.clock,
+                    include_unreviewed=self.settings.use_unreviewed_generated,
+                    default_course=self.settings.default_course,
+                )
+            except UnknownCourse as exc:  # DEFAULT_COURSE names a course the new content lacks
+                raise ContentInvalid([ContentError("DEFAULT_COURSE", None, "", str(exc))]) from None
+            self._services = services
             log.info("content reloaded: %s version=%s", catalog.summary(), catalog.version[:12])
             return catalog
 

@@ -20,6 +20,7 @@ from bot.course.loader import ContentInvalid, load_catalog
 from bot.invite import application_id_from_token
 from bot.logging_setup import LEVELS, level_number
 from bot.sandbox import read_sandbox
+from bot.services.courses import UnknownCourse
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.files import check_database
 from bot.storage.schema import DatabaseError, latest_version
@@ -74,7 +75,7 @@ async def diagnose(
         check_settings(settings),
         token_result,
         await asyncio.to_thread(check_database_file, settings.database_file),
-        await asyncio.to_thread(check_content, settings.content_dir),
+        await asyncio.to_thread(check_content, settings.content_dir, settings.default_course),
         check_timezones(),
     ]
     service = check_service_sandbox(settings, os.environ.get("BACKUP_DIR"), units_root)
@@ -187,8 +188,8 @@ def check_service_sandbox(settings: Settings, backup_dir: str | None, root: Path
     return CheckResult("service", Status.PASSED, f"the services may write to {shown}")
 
 
-def check_content(content_dir: Path) -> CheckResult:
-    """Check the content loads and validates (the same rules as at start)."""
+def check_content(content_dir: Path, default_course: str | None = None) -> CheckResult:
+    """Check the content loads and validates (the same rules as at start) and has the DEFAULT_COURSE."""
     try:
         catalog = load_catalog(content_dir)
     except ContentInvalid as exc:
@@ -199,6 +200,10 @@ def check_content(content_dir: Path) -> CheckResult:
         return CheckResult("content", Status.FAILED, f"{content_dir}: {len(lines)} problem(s)", shown)
     except OSError as exc:
         return CheckResult("content", Status.FAILED, f"{content_dir} cannot be read: {exc}")
+    if default_course is not None and not catalog.has_course(default_course):
+        return CheckResult(
+            "content", Status.FAILED, f"DEFAULT_COURSE: {UnknownCourse(default_course, catalog)}".rstrip(".")
+        )
     return CheckResult("content", Status.PASSED, f"{content_dir}: {catalog.summary()} (version {catalog.version[:12]})")
 
 

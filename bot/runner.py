@@ -13,6 +13,7 @@ import yarl
 
 from bot.app import RevisionBot
 from bot.logging_setup import configure_logging
+from bot.services.courses import UnknownCourse
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,9 @@ def run_bot(settings: Settings) -> int:
         asyncio.run(serve(bot, token))
     except discord.LoginFailure:
         log.error("Discord rejected the token. Check DISCORD_TOKEN: copy it again from the Developer Portal.")
+        return 1
+    except UnknownCourse as exc:
+        log.error("DEFAULT_COURSE cannot be used: %s", exc)
         return 1
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the intents this bot asked for.")

@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     discord_api_base_url: str = Field(default="https://discord.com/api/v10", description="Discord's REST API.")
     discord_gateway_url: str = Field(default="wss://gateway.discord.gg", description="Discord's gateway.")
     log_level: str = Field(default="INFO", description="DEBUG, INFO, WARNING or ERROR.")
+    default_course: str | None = Field(
+        default=None, description="The course of servers that chose none (default: the first course)."
+    )
     use_unreviewed_generated: bool = Field(
         default=False, description="Post generated questions and challenges before a tutor has reviewed them."
     )

@@ -16,7 +16,7 @@ from bot.domain.classquiz import Mode, Phase, Step, everyone_answered
 from bot.domain.entities import PostState
 from bot.services.classquiz import ClassQuizService, QuizAlreadyLive, QuizResults
 from bot.services.posting import NothingToPost
-from bot.ui.checks import check_element, guild_id_of, tutor_only
+from bot.ui.checks import guild_id_of, server_course, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.classquiz import csv_file, lobby_embed, question_embed, results_embed, reveal_embed
 from bot.ui.errors import UserFacingError
@@ -87,7 +87,7 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
         guild_id = guild_id_of(interaction)
         if interaction.channel_id is None:
             raise UserFacingError("Use this command in the channel where the quiz should run.")
-        check_element(self.bot.services.catalog, element)
+        await server_course(interaction, element)
         try:
             quiz = await self.service.start(
                 guild_id,

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.domain.periods import Period
 from bot.ui.boards import board_embed, board_view, standing_embed, viewer_line
-from bot.ui.checks import check_element, guild_id_of
+from bot.ui.checks import guild_id_of, server_course
 from bot.ui.choices import element_autocomplete
 from bot.ui.options import ElementId, Pick
 
@@ -39,7 +39,7 @@ class Leaderboard(commands.Cog):
     ) -> None:
         """Post the board's first page, and tell the caller their own rank privately."""
         guild_id = guild_id_of(interaction)
-        check_element(self.bot.services.catalog, element)
+        await server_course(interaction, element)
         catalog = self.bot.services.catalog
         chosen = Period(period.value) if period else Period.WEEK
         page = await self.bot.services.leaderboards.leaderboard(

@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.delivery import PostFailed
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
-from bot.ui.checks import check_element, guild_id_of, tutor_only
+from bot.ui.checks import guild_id_of, server_course, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.options import CloseAfterHours, ElementId
@@ -69,7 +69,7 @@ class Post(commands.GroupCog, group_name="post", group_description="Post a quest
         guild_id = guild_id_of(interaction)
         if interaction.channel_id is None:
             raise UserFacingError("Use this command in the channel where the post should go.")
-        check_element(self.bot.services.catalog, element)
+        await server_course(interaction, element)
         await interaction.response.defer(ephemeral=True, thinking=True)
         try:
             opened = await self.bot.delivery.post_now(

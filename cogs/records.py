@@ -9,7 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.ui.checks import check_element, guild_id_of, tutor_only
+from bot.ui.checks import guild_id_of, server_course, tutor_only
 from bot.ui.choices import element_autocomplete
 from bot.ui.mydata import CONFIRM_TEXT, ConfirmDeleteButton, confirm_view
 from bot.ui.options import ElementId
@@ -59,7 +59,7 @@ class Reports(commands.Cog):
     @tutor_only()
     async def report(self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None) -> None:
         """Send the report privately with every question's statistics as CSV."""
-        check_element(self.bot.services.catalog, element)
+        await server_course(interaction, element)
         guild_id = guild_id_of(interaction)
         reports = self.bot.services.reports
         questions = await reports.question_report(guild_id, element)

@@ -12,11 +12,12 @@ from discord.ext import commands
 
 from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind, Weekdays
 from bot.domain.slots import describe_weekdays
+from bot.services.courses import UnknownCourse
 from bot.services.schedules import InvalidSchedule
 from bot.ui.checks import guild_id_of, guild_of, tutor_only
-from bot.ui.choices import days_autocomplete, timezone_autocomplete
+from bot.ui.choices import course_autocomplete, days_autocomplete, timezone_autocomplete
 from bot.ui.errors import UserFacingError
-from bot.ui.options import CloseAfterHours, DaysText, LocalTime, Pick, TimezoneName
+from bot.ui.options import CloseAfterHours, CourseId, DaysText, LocalTime, Pick, TimezoneName
 from bot.ui.text import timestamp
 
 if TYPE_CHECKING:
@@ -202,6 +203,23 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         await services.guilds.save(replace(current, week_start=day.value), services.clock.now())
         await interaction.response.send_message(f"Weeks now start on {day.name}.", ephemeral=True)
 
+    @app_commands.command(name="course", description="Choose the course this server revises")
+    @app_commands.describe(course="Posts, practice, quizzes and element lists use only this course")
+    @app_commands.autocomplete(course=course_autocomplete)
+    @tutor_only()
+    async def course(self, interaction: discord.Interaction[RevisionClient], course: CourseId) -> None:
+        """Save the server's course."""
+        guild_id = guild_id_of(interaction)
+        try:
+            chosen = await self.bot.services.courses.choose(guild_id, course)
+        except UnknownCourse as exc:
+            raise UserFacingError(str(exc)) from None
+        await interaction.response.send_message(
+            f"This server now revises **{chosen.title}**. Scheduled posts, /post, /spot, /practice, /revise and "
+            "class quizzes use only this course.",
+            ephemeral=True,
+        )
+
     @app_commands.command(name="show", description="Show this server's settings and schedules")
     @tutor_only()
     async def show(self, interaction: discord.Interaction[RevisionClient]) -> None:
@@ -212,9 +230,12 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         embed = discord.Embed(title="Revision bot settings", colour=discord.Colour.blurple())
         tutor = f"<@&{settings.tutor_role_id}>" if settings.tutor_role_id else "not set (Manage Server only)"
         week = {0: "Monday", 5: "Saturday", 6: "Sunday"}.get(settings.week_start, str(settings.week_start))
+        course = services.courses.of_settings(settings)
+        chosen = "" if settings.course_id == course.id else " (the default; /setup course chooses another)"
         embed.add_field(
             name="Server",
-            value=f"Timezone: {settings.timezone}\nWeek starts: {week}\nTutor role: {tutor}",
+            value=f"Course: {course.title}{chosen}\nTimezone: {settings.timezone}\nWeek starts: {week}\n"
+            f"Tutor role: {tutor}",
             inline=False,
         )
         schedules = await services.guilds.schedules(guild_id)

@@ -10,7 +10,7 @@ from discord.ext import commands
 
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
-from bot.ui.checks import check_element, guild_id_of
+from bot.ui.checks import guild_id_of, server_course
 from bot.ui.choices import element_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.options import ElementId
@@ -40,7 +40,7 @@ class Study(commands.Cog):
     @app_commands.autocomplete(element=element_autocomplete)
     async def spot(self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None) -> None:
         """Send a private challenge; it counts in the learner's own stats, not on leaderboards."""
-        check_element(self.bot.services.catalog, element)
+        await server_course(interaction, element)
         try:
             opened = await self.bot.services.posting.open_practice(
                 interaction.guild_id or 0, PostKind.CHALLENGE, element, seed=interaction.id
@@ -61,13 +61,13 @@ class Study(commands.Cog):
         self, interaction: discord.Interaction[RevisionClient], element: ElementId | None = None, export: bool = False
     ) -> None:
         """Start a private round, or send the learner's most-missed questions as an Anki deck."""
-        check_element(self.bot.services.catalog, element)
+        course = await server_course(interaction, element)
         services = self.bot.services
         if export:
-            await self._export(interaction, element)
+            await self._export(interaction, element, course.id)
             return
         user_id = interaction.user.id
-        item_ids = await services.practice.next_round(user_id, element)
+        item_ids = await services.practice.next_round(user_id, element, course_id=course.id)
         if not item_ids:
             raise UserFacingError("There are no questions to practise" + (f" in {element}." if element else "."))
         posts = [
@@ -82,9 +82,11 @@ class Study(commands.Cog):
             ephemeral=True,
         )
 
-    async def _export(self, interaction: discord.Interaction[RevisionClient], element: str | None) -> None:
+    async def _export(
+        self, interaction: discord.Interaction[RevisionClient], element: str | None, course_id: str
+    ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
-        deck = await self.bot.services.practice.missed_deck(interaction.user.id, element)
+        deck = await self.bot.services.practice.missed_deck(interaction.user.id, element, course_id=course_id)
         if deck is None:
             raise UserFacingError(nothing_missed(element))
         text, attachment = missed_deck_message(deck)
@@ -95,7 +97,7 @@ class Study(commands.Cog):
     @app_commands.autocomplete(element=element_autocomplete)
     async def revise(self, interaction: discord.Interaction[RevisionClient], element: ElementId) -> None:
         """Show the synopsis, key concepts, exam tips, common mistakes and marking points as pages."""
-        check_element(self.bot.services.catalog, element)
+        await server_course(interaction, element)
         pages = revise_pages(self.bot.services.catalog.element(element))
         await interaction.response.send_message(
             embed=pages[0], view=revise_view(element, 0, len(pages)), ephemeral=True

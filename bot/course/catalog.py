@@ -63,6 +63,7 @@ class Catalog:
     __slots__ = (
         "_challenge_ids",
         "_course_of",
+        "_courses_by_id",
         "_element_of",
         "_items",
         "_notes",
@@ -86,6 +87,7 @@ class Catalog:
         self.courses = courses
         self._notes = {n.id: n for n in notes}
         self._course_of = {e: c.id for c in courses for e in c.element_ids}
+        self._courses_by_id = {c.id: c for c in courses}
         self._question_ids = question_ids
         self._challenge_ids = challenge_ids
         self._element_of = {i: e for e, ids in question_ids.items() for i in ids} | {
@@ -111,9 +113,20 @@ class Catalog:
             frozenset(i.id for e in elements for i in (*e.questions, *e.challenges) if _unreviewed(i)),
         )
 
-    def elements(self) -> Iterator[ElementNotes]:
-        """Yield every element of every course in teaching order."""
-        for course in self.courses:
+    def course(self, course_id: str) -> CourseInfo:
+        """Return the course with this id (KeyError if there is none)."""
+        return self._courses_by_id[course_id]
+
+    def has_course(self, course_id: str) -> bool:
+        return course_id in self._courses_by_id
+
+    def course_of(self, element_id: str) -> str:
+        """Return the id of the course an element belongs to (KeyError if there is none)."""
+        return self._course_of[element_id]
+
+    def elements(self, course_id: str | None = None) -> Iterator[ElementNotes]:
+        """Yield the elements of one course, or of every course, in teaching order."""
+        for course in self.courses if course_id is None else (self._courses_by_id[course_id],):
             for element_id in course.element_ids:
                 yield self._notes[element_id]
 
@@ -124,27 +137,29 @@ class Catalog:
     def has_element(self, element_id: str) -> bool:
         return element_id in self._notes
 
-    def question_ids(self, element_id: str | None = None) -> tuple[str, ...]:
-        """Return the ids of the questions of one element, or of all elements in order."""
+    def question_ids(self, element_id: str | None = None, course_id: str | None = None) -> tuple[str, ...]:
+        """Return the ids of the questions of one element, else of one course or of all, in order."""
         if element_id is not None:
             return self._question_ids[element_id]
-        return tuple(i for e in self.elements() for i in self._question_ids[e.id])
+        return tuple(i for e in self.elements(course_id) for i in self._question_ids[e.id])
 
-    def challenge_ids(self, element_id: str | None = None) -> tuple[str, ...]:
-        """Return the ids of the challenges of one element, or of all elements in order."""
+    def challenge_ids(self, element_id: str | None = None, course_id: str | None = None) -> tuple[str, ...]:
+        """Return the ids of the challenges of one element, else of one course or of all, in order."""
         if element_id is not None:
             return self._challenge_ids[element_id]
-        return tuple(i for e in self.elements() for i in self._challenge_ids[e.id])
+        return tuple(i for e in self.elements(course_id) for i in self._challenge_ids[e.id])
 
-    def postable_question_ids(self, element_id: str | None = None, include_unreviewed: bool = False) -> tuple[str, ...]:
+    def postable_question_ids(
+        self, element_id: str | None = None, include_unreviewed: bool = False, course_id: str | None = None
+    ) -> tuple[str, ...]:
         """Return question_ids without generated questions no tutor has reviewed, unless include_unreviewed."""
-        return self._postable(self.question_ids(element_id), include_unreviewed)
+        return self._postable(self.question_ids(element_id, course_id), include_unreviewed)
 
     def postable_challenge_ids(
-        self, element_id: str | None = None, include_unreviewed: bool = False
+        self, element_id: str | None = None, include_unreviewed: bool = False, course_id: str | None = None
     ) -> tuple[str, ...]:
         """Return challenge_ids without generated challenges no tutor has reviewed, unless include_unreviewed."""
-        return self._postable(self.challenge_ids(element_id), include_unreviewed)
+        return self._postable(self.challenge_ids(element_id, course_id), include_unreviewed)
 
     def _postable(self, ids: tuple[str, ...], include_unreviewed: bool) -> tuple[str, ...]:
         if include_unreviewed or not self._unreviewed:

@@ -23,6 +23,7 @@ class GuildSettings:
     week_start: int = 0  # 0 Monday .. 6 Sunday
     tutor_role_id: int | None = None
     streak_bonus: bool = False
+    course_id: str | None = None  # the course it revises; None: the bot's default course
 
     @property
     def zone(self) -> ZoneInfo:

@@ -17,6 +17,7 @@ from bot.domain.clock import Clock
 from bot.domain.entities import NewPost, Post, PostKind, PostState
 from bot.domain.ranking import competition_ranks
 from bot.domain.scoring import Origin
+from bot.services.courses import CourseService
 from bot.services.posting import NothingToPost, layout
 from bot.storage.classquiz import ClassQuizRepository
 from bot.storage.db import Database
@@ -118,10 +119,17 @@ class ClassQuizService:
     """Runs class quizzes over the ordinary posts and answers."""
 
     def __init__(
-        self, db: Database, catalog: Catalog, posts: PostRepository, quizzes: ClassQuizRepository, clock: Clock
+        self,
+        db: Database,
+        catalog: Catalog,
+        posts: PostRepository,
+        quizzes: ClassQuizRepository,
+        courses: CourseService,
+        clock: Clock,
     ) -> None:
         self._db = db
         self._catalog = catalog
+        self._courses = courses
         self._posts = posts
         self._quizzes = quizzes
         self._clock = clock
@@ -137,7 +145,7 @@ class ClassQuizService:
         mode: Mode,
     ) -> ClassQuiz:
         """Create a quiz in its lobby (raises QuizAlreadyLive or NothingToPost)."""
-        available = self._catalog.postable_question_ids(element_id)
+        available = await self._questions(guild_id, element_id)
         if not available:
             raise NothingToPost("there are no questions" + (f" in {element_id}" if element_id else ""))
         quiz = await self._quizzes.create(
@@ -157,6 +165,11 @@ class ClassQuizService:
             raise QuizAlreadyLive(live)
         log.info("class quiz started quiz=%s guild=%s channel=%s", quiz.quiz_id, guild_id, channel_id)
         return quiz
+
+    async def _questions(self, guild_id: int, element_id: str | None) -> tuple[str, ...]:
+        """Return the questions a quiz may ask: the element's, else those of the server's course."""
+        course_id = None if element_id is not None else (await self._courses.of_guild(guild_id)).id
+        return self._catalog.postable_question_ids(element_id, course_id=course_id)
 
     async def get(self, quiz_id: int) -> ClassQuiz | None:
         return await self._quizzes.get(quiz_id)
@@ -180,7 +193,7 @@ class ClassQuizService:
         if quiz is None or quiz.state.next_step() is not Step.OPEN:
             return None
         used = {p.item_id for p in await self._quizzes.posts(quiz_id)}
-        ids = [i for i in self._catalog.postable_question_ids(quiz.element_id) if i not in used]
+        ids = [i for i in await self._questions(quiz.guild_id, quiz.element_id) if i not in used]
         if not ids:
             return None
         item_id = min(ids, key=lambda i: hashlib.sha256(f"{quiz_id}:{i}".encode()).hexdigest())

@@ -8,6 +8,7 @@ from bot.course.catalog import Catalog
 from bot.domain.clock import Clock
 from bot.services.answers import AnswerService
 from bot.services.classquiz import ClassQuizService
+from bot.services.courses import CourseService
 from bot.services.leaderboards import LeaderboardService
 from bot.services.learner_data import LearnerDataService
 from bot.services.posting import PostingService
@@ -37,6 +38,7 @@ class Services:
     catalog: Catalog
     clock: Clock
     guilds: GuildRepository
+    courses: CourseService
     posts: PostRepository
     answers: AnswerService
     leaderboards: LeaderboardService
@@ -52,9 +54,20 @@ class Services:
     schedules: ScheduleService
 
 
-def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unreviewed: bool = False) -> Services:
-    """Return the services over one database and catalog (unreviewed generated items are not posted by default)."""
+def build_services(
+    db: Database,
+    catalog: Catalog,
+    clock: Clock,
+    *,
+    include_unreviewed: bool = False,
+    default_course: str | None = None,
+) -> Services:
+    """Return the services over one database and catalog (unreviewed generated items are not posted by default).
+
+    Servers that chose no course revise default_course, else the catalog's first (UnknownCourse if it has none such).
+    """
     guilds, posts, answers = GuildRepository(db), PostRepository(db), AnswerRepository(db)
+    courses = CourseService(catalog, guilds, clock, default_course)
     boards, summaries = BoardRepository(db), SummaryRepository(db)
     selection = SelectionService(catalog, posts, include_unreviewed)
     leaderboards = LeaderboardService(db, clock)
@@ -64,10 +77,11 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
         catalog=catalog,
         clock=clock,
         guilds=guilds,
+        courses=courses,
         posts=posts,
         answers=AnswerService(db, clock, practice),
         leaderboards=leaderboards,
-        posting=PostingService(db, catalog, posts, answers, guilds, selection, clock),
+        posting=PostingService(db, catalog, posts, answers, guilds, selection, courses, clock),
         selection=selection,
         practice=practice,
         summaries=summaries,
@@ -75,6 +89,6 @@ def build_services(db: Database, catalog: Catalog, clock: Clock, *, include_unre
         reports=ReportService(ReportRepository(db), catalog),
         learner_data=LearnerDataService(LearnerRepository(db), clock),
         learner_stats=LearnerStatsService(LearnerRepository(db), catalog, leaderboards),
-        class_quizzes=ClassQuizService(db, catalog, posts, ClassQuizRepository(db), clock),
+        class_quizzes=ClassQuizService(db, catalog, posts, ClassQuizRepository(db), courses, clock),
         schedules=ScheduleService(guilds, clock),
     )

@@ -13,6 +13,7 @@ from bot.domain.entities import GuildSettings, NewPost, Post, PostKind, Schedule
 from bot.domain.options import Order, shuffled_order
 from bot.domain.scoring import Origin
 from bot.domain.slots import next_slot, slot_today
+from bot.services.courses import CourseService
 from bot.services.selection import SelectionService
 from bot.storage.answers import AnswerRepository
 from bot.storage.db import Database
@@ -69,9 +70,11 @@ class PostingService:
         answers: AnswerRepository,
         guilds: GuildRepository,
         selection: SelectionService,
+        courses: CourseService,
         clock: Clock,
     ) -> None:
         self._db = db
+        self._courses = courses
         self._catalog = catalog
         self._posts = posts
         self._answers = answers
@@ -96,6 +99,7 @@ class PostingService:
             kind,
             Origin.SCHEDULED,
             seed=f"{schedule.guild_id}:{kind.value}:{local_date}",
+            course_id=self._courses.of_settings(settings).id,
             close_after_minutes=schedule.close_after_minutes,
             channel_id=schedule.channel_id,
             local_date=local_date,
@@ -139,14 +143,20 @@ class PostingService:
         *,
         seed: int | str,
         element_id: str | None = None,
+        course_id: str | None = None,
         close_after_minutes: int | None = None,
         channel_id: int | None = None,
         local_date: str | None = None,
         item_id: str | None = None,
     ) -> OpenedPost | None:
-        """Choose the item (unless given) and create the post; None only when a scheduled post for the date exists."""
+        """Choose the item (unless given) and create the post; None only when a scheduled post for the date exists.
+
+        Without an element, the item comes from the server's course.
+        """
         if item_id is None:
-            item_id = await self._selection.next_item(guild_id, kind, seed, element_id)
+            if element_id is None and course_id is None:
+                course_id = (await self._courses.of_guild(guild_id)).id
+            item_id = await self._selection.next_item(guild_id, kind, seed, element_id, course_id)
         if item_id is None:
             raise NothingToPost("there is nothing of this kind to post" + (f" in {element_id}" if element_id else ""))
         located = self._catalog.question(item_id) if kind is PostKind.QUESTION else self._catalog.challenge(item_id)

@@ -66,11 +66,16 @@ class PracticeService:
         log.debug("practice review: user=%s item=%s correct=%s due=%s", user_id, item_id, correct, card.due)
         return card
 
-    async def next_round(self, user_id: int, element_id: str | None = None, size: int = ROUND_SIZE) -> list[str]:
-        """Return question ids for a round: due ones (most overdue first), then new ones, then the soonest due."""
+    async def next_round(
+        self, user_id: int, element_id: str | None = None, size: int = ROUND_SIZE, *, course_id: str | None = None
+    ) -> list[str]:
+        """Return question ids of an element, else of a course, for a round.
+
+        Due ones come first (most overdue first), then new ones, then the soonest due.
+        """
         if size <= 0:
             return []
-        pool = self._catalog.question_ids(element_id)  # only questions the course still has
+        pool = self._catalog.question_ids(element_id, course_id)  # only questions the course still has
         chosen = await self._repo.due_item_ids(user_id, self._clock.now(), pool, limit=size)
         seen = await self._repo.item_ids(user_id, pool)
         known, taken = set(seen), set(chosen)
@@ -82,18 +87,27 @@ class PracticeService:
                 taken.add(item_id)
         return chosen
 
-    async def due_count(self, user_id: int) -> int:
-        """Return how many of the learner's questions are due now."""
-        return await self._repo.count_due(user_id, self._clock.now(), self._catalog.question_ids())
+    async def due_count(self, user_id: int, course_id: str | None = None) -> int:
+        """Return how many of the learner's questions of a course (or of all) are due now."""
+        return await self._repo.count_due(user_id, self._clock.now(), self._catalog.question_ids(course_id=course_id))
 
     async def missed_deck(
-        self, user_id: int, element_id: str | None = None, size: int = MISSED_DECK_SIZE
+        self,
+        user_id: int,
+        element_id: str | None = None,
+        size: int = MISSED_DECK_SIZE,
+        *,
+        course_id: str | None = None,
     ) -> MissedDeck | None:
-        """Return an Anki deck of the items the learner answered wrongly most often, or None if there are none."""
+        """Return an Anki deck of the items (of an element or course) the learner got wrong most, or None if none."""
         items = []
         for item_id, _wrong in await self._repo.most_missed(user_id):
             item = flat_item(self._catalog, item_id)  # only items the course still has
-            if item is not None and (element_id is None or item.element.id == element_id):
+            if item is None:
+                continue
+            if (element_id is None or item.element.id == element_id) and (
+                course_id is None or self._catalog.course_of(item.element.id) == course_id
+            ):
                 items.append(item)
             if len(items) >= size:
                 break

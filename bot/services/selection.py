@@ -17,13 +17,21 @@ class SelectionService:
         self._include_unreviewed = include_unreviewed  # generated items a tutor has not reviewed yet
 
     async def next_item(
-        self, guild_id: int, kind: PostKind, seed: int | str, element_id: str | None = None
+        self,
+        guild_id: int,
+        kind: PostKind,
+        seed: int | str,
+        element_id: str | None = None,
+        course_id: str | None = None,
     ) -> str | None:
-        """Return the id of the next item (None if the bank is empty), the same for the same seed and history."""
+        """Return the id of the next item of an element, else of a course (None if there is none).
+
+        The same seed and history give the same item.
+        """
         ids = (
-            self._catalog.postable_question_ids(element_id, self._include_unreviewed)
+            self._catalog.postable_question_ids(element_id, self._include_unreviewed, course_id)
             if kind is PostKind.QUESTION
-            else self._catalog.postable_challenge_ids(element_id, self._include_unreviewed)
+            else self._catalog.postable_challenge_ids(element_id, self._include_unreviewed, course_id)
         )
         if not ids:
             return None

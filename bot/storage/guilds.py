@@ -16,7 +16,7 @@ _SCHEDULE_COLUMNS = (
 
 _ENABLED_SCHEDULES = (
     f"SELECT {', '.join('s.' + c.strip() for c in _SCHEDULE_COLUMNS.split(','))}, "
-    "g.timezone, g.week_start, g.tutor_role_id, g.streak_bonus "
+    "g.timezone, g.week_start, g.tutor_role_id, g.streak_bonus, g.course_id "
     "FROM schedules s JOIN guilds g ON g.guild_id = s.guild_id WHERE s.enabled = 1 "
     "ORDER BY s.guild_id, s.kind"
 )
@@ -38,11 +38,13 @@ def _schedule(row: tuple[Any, ...]) -> Schedule:
 
 
 def guild_settings_from_row(row: tuple[Any, ...]) -> GuildSettings:
-    """Wrap (guild_id, timezone, week_start, tutor_role_id, streak_bonus)."""
-    return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]))
+    """Wrap (guild_id, timezone, week_start, tutor_role_id, streak_bonus[, course_id])."""
+    return GuildSettings(row[0], row[1], row[2], row[3], bool(row[4]), *row[5:6])
 
 
-_SETTINGS_SQL = "SELECT guild_id, timezone, week_start, tutor_role_id, streak_bonus FROM guilds WHERE guild_id = ?"
+_SETTINGS_SQL = (
+    "SELECT guild_id, timezone, week_start, tutor_role_id, streak_bonus, course_id FROM guilds WHERE guild_id = ?"
+)
 
 
 def guild_settings_in(conn: sqlite3.Connection, guild_id: int) -> GuildSettings:
@@ -100,9 +102,18 @@ class GuildRepository:
 
         def read(conn: sqlite3.Connection) -> list[tuple[Schedule, GuildSettings]]:
             rows = conn.execute(_ENABLED_SCHEDULES).fetchall()
-            return [(_schedule(r[:10]), GuildSettings(r[0], r[10], r[11], r[12], bool(r[13]))) for r in rows]
+            return [(_schedule(r[:10]), GuildSettings(r[0], r[10], r[11], r[12], bool(r[13]), r[14])) for r in rows]
 
         return await self._db.read(read)
+
+    async def set_course(self, guild_id: int, course_id: str | None, now: datetime) -> None:
+        """Choose the course a server revises (None: the bot's default), creating the server's row if needed."""
+        async with self._db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO guilds (guild_id, course_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (guild_id) DO UPDATE SET course_id = excluded.course_id",
+                (guild_id, course_id, to_ms(now)),
+            )
 
     async def set_enabled(self, guild_id: int, kind: ScheduleKind, enabled: bool) -> bool:
         async with self._db.transaction() as tx:

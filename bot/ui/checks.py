@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.course.catalog import Catalog
+from bot.course.catalog import CourseInfo
 from bot.ui.errors import NotTutor, UserFacingError
 from bot.ui.text import clip
 
@@ -51,8 +51,11 @@ def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
     return interaction.guild
 
 
-def check_element(catalog: Catalog, element: str | None) -> None:
-    """Refuse an element id the course does not have, listing the ones it has."""
-    if element is not None and not catalog.has_element(element):
-        known = ", ".join(f"{e.id} ({e.title})" for e in catalog.elements())
+async def server_course(interaction: discord.Interaction[RevisionClient], element: str | None = None) -> CourseInfo:
+    """Return the course the server revises, refusing an element id that course does not have."""
+    services = interaction.client.services
+    course = await services.courses.of_guild(interaction.guild_id)
+    if element is not None and element not in course.element_ids:
+        known = ", ".join(f"{e.id} ({e.title})" for e in services.catalog.elements(course.id))
         raise UserFacingError(f"There is no element {clip(element, 64)!r}. Choose one of: {known}.")
+    return course

@@ -1,4 +1,4 @@
-"""Autocomplete for timezones, days and elements."""
+"""Autocomplete for timezones, days, elements and courses."""
 
 from __future__ import annotations
 
@@ -48,11 +48,26 @@ async def days_autocomplete(_interaction: discord.Interaction[Any], current: str
 async def element_autocomplete(
     interaction: discord.Interaction[RevisionClient], current: str
 ) -> list[app_commands.Choice[str]]:
-    """Return the course's elements whose title or id matches what has been typed."""
+    """Return the elements of the server's course whose title or id matches what has been typed."""
     typed = current.strip().lower()
+    services = interaction.client.services
+    course = await services.courses.of_guild(interaction.guild_id)
     found = [
         app_commands.Choice(name=e.title[:100], value=e.id)
-        for e in interaction.client.services.catalog.elements()
+        for e in services.catalog.elements(course.id)
         if typed in e.title.lower() or typed in e.id
+    ]
+    return found[:MAX_CHOICES]
+
+
+async def course_autocomplete(
+    interaction: discord.Interaction[RevisionClient], current: str
+) -> list[app_commands.Choice[str]]:
+    """Return the bot's courses whose title or id matches what has been typed."""
+    typed = current.strip().lower()
+    found = [
+        app_commands.Choice(name=c.title[:100], value=c.id)
+        for c in interaction.client.services.courses.available
+        if typed in c.title.lower() or typed in c.id
     ]
     return found[:MAX_CHOICES]

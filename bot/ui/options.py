@@ -92,6 +92,7 @@ class Pick(app_commands.Transformer):
 
 # The options several commands share, with the limits the code behind them accepts.
 ElementId = app_commands.Transform[str, Text("element", ID_MAX_LENGTH)]
+CourseId = app_commands.Transform[str, Text("course", ID_MAX_LENGTH)]
 CloseAfterHours = app_commands.Transform[int, Bounded("close_after", 1, 168, "hours")]
 LocalTime = app_commands.Transform[str, Text("time", 16)]
 TimezoneName = app_commands.Transform[str, Text("timezone", 64)]  # the longest IANA name has 32 characters

@@ -136,7 +136,8 @@ class PracticeNextButton(discord.ui.DynamicItem[discord.ui.Button[Any]], templat
         services = interaction.client.services
         if self.position >= len(self.post_ids):
             summaries = [await services.posting.summary(p) for p in self.post_ids]
-            due = await services.practice.due_count(self.user_id)
+            course = await services.courses.of_guild(interaction.guild_id)
+            due = await services.practice.due_count(self.user_id, course.id)
             embed, view = round_summary_embed(summaries, due), None
         else:
             post = await services.posts.get(self.post_ids[self.position])

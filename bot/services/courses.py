@@ -1,0 +1,58 @@
+"""Which course each server revises: the one a tutor chose, else the bot's default course."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.course.catalog import Catalog, CourseInfo
+from bot.domain.clock import Clock
+from bot.domain.entities import GuildSettings
+from bot.storage.guilds import GuildRepository
+
+log = logging.getLogger(__name__)
+
+
+class UnknownCourse(ValueError):
+    """A course id the bot's content does not have; the message lists the ones it has."""
+
+    def __init__(self, course_id: str, catalog: Catalog) -> None:
+        known = ", ".join(f"{c.id} ({c.title})" for c in catalog.courses)
+        shown = course_id if len(course_id) <= 64 else course_id[:63] + "…"
+        super().__init__(f"There is no course {shown!r}. Choose one of: {known}.")
+        self.course_id = course_id
+
+
+class CourseService:
+    """Resolves and records the course each server revises."""
+
+    def __init__(self, catalog: Catalog, guilds: GuildRepository, clock: Clock, default_course: str | None) -> None:
+        if default_course is not None and not catalog.has_course(default_course):
+            raise UnknownCourse(default_course, catalog)
+        self._catalog = catalog
+        self._guilds = guilds
+        self._clock = clock
+        self.default = catalog.course(default_course) if default_course else catalog.courses[0]
+
+    @property
+    def available(self) -> tuple[CourseInfo, ...]:
+        return self._catalog.courses
+
+    def of_settings(self, settings: GuildSettings) -> CourseInfo:
+        """Return the course a server revises; the default if it chose none or its course has left the content."""
+        if settings.course_id is not None and self._catalog.has_course(settings.course_id):
+            return self._catalog.course(settings.course_id)
+        return self.default
+
+    async def of_guild(self, guild_id: int | None) -> CourseInfo:
+        """Return the course a server revises (the default outside a server)."""
+        if guild_id is None:
+            return self.default
+        return self.of_settings(await self._guilds.get(guild_id))
+
+    async def choose(self, guild_id: int, course_id: str) -> CourseInfo:
+        """Make a server revise this course from now on (UnknownCourse if the bot has no such course)."""
+        if not self._catalog.has_course(course_id):
+            raise UnknownCourse(course_id, self._catalog)
+        await self._guilds.set_course(guild_id, course_id, self._clock.now())
+        log.info("course chosen guild=%s course=%s", guild_id, course_id)
+        return self._catalog.course(course_id)
