@@ -1,0 +1,144 @@
+"""A course per server: two servers on two courses never see each other's questions."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.domain.clock import FixedClock
+from bot.domain.entities import ScheduleKind
+from bot.scheduling import slot_job_id
+from tests.course.conftest import ALPHA, BETA, COURSE
+from tests.e2e.conftest import CONTENT, BotRunner
+from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.world import FakeGuild, World
+
+MANAGE_GUILD = 1 << 5
+SHIPPED = "customer-service"
+SHIPPED_ELEMENTS = {"business", "delivery", "excellence", "sectors", "value"}
+DEMO_ELEMENTS = {"alpha", "beta"}
+
+
+@pytest.fixture
+def fake_discord_world() -> World:
+    """Two servers, each with a #quiz channel, a tutor and the learner alice."""
+    world = World.default()
+    second = world.add_guild("Second")
+    second.add_text_channel("quiz")
+    for name in ("alice", "tutor"):
+        second.add_member(next(u for u in world.users.values() if u.username == name))
+    return world
+
+
+@pytest.fixture
+def two_courses(tmp_path: Path) -> Path:
+    """A content folder with the shipped course and a small demo course after it."""
+    root = tmp_path / "two-courses"
+    shutil.copytree(CONTENT / SHIPPED, root / SHIPPED)
+    demo = root / "demo"
+    demo.mkdir()
+    for name, text in (("course.yaml", COURSE), ("alpha.yaml", ALPHA), ("beta.yaml", BETA)):
+        (demo / name).write_text(text, encoding="utf-8")
+    return root
+
+
+async def _command(fake: FakeDiscord, guild: FakeGuild, name: str, options: dict[str, Any], **kw: Any) -> Any:
+    kw.setdefault("user", "tutor")
+    kw.setdefault("permissions", MANAGE_GUILD)
+    interaction = await fake.slash(name, options, guild=guild, channel=guild.channel("quiz"), **kw)
+    return await fake.wait_for_callback(interaction)
+
+
+async def _post_elements(bot: Any, guild: FakeGuild) -> dict[str, set[str]]:
+    """Return the elements of a server's posts, by origin (scheduled, manual, practice, class)."""
+    rows = await bot.services.db.fetch_all("SELECT origin, element_id FROM posts WHERE guild_id = ?", (guild.id,))
+    found: dict[str, set[str]] = {}
+    for origin, element_id in rows:
+        found.setdefault(origin, set()).add(element_id)
+    return found
+
+
+async def test_two_servers_on_two_courses_never_see_each_others_questions(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock, two_courses: Path
+) -> None:
+    """A server that chose the demo course gets only its questions; the other keeps the default course."""
+    first, second = fake_discord.world.guilds.values()
+    async with run_bot(content_dir=two_courses) as bot:
+        chosen = await _command(fake_discord, second, "setup course", {"course": "demo"})
+        assert "Demo course" in chosen["data"]["content"]
+        at = (clock.now() + timedelta(hours=3)).astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
+        for guild in (first, second):
+            await _command(
+                fake_discord,
+                guild,
+                "setup daily",
+                {"channel": guild.channel("quiz"), "time": at, "timezone": "Europe/London"},
+            )
+        clock.advance(timedelta(hours=3))
+        for guild in (first, second):
+            mark = fake_discord.mark()
+            assert bot.scheduler.run_soon(slot_job_id(guild.id, ScheduleKind.DAILY), datetime.now(UTC))
+            await fake_discord.wait_for_request("POST", rf"/channels/{guild.channel('quiz').id}/messages", since=mark)
+            await _command(fake_discord, guild, "post question", {})
+            await _command(fake_discord, guild, "practice", {}, user="alice", permissions=0)
+            await _command(fake_discord, guild, "spot", {}, user="alice", permissions=0)
+            await _command(fake_discord, guild, "class start", {"questions": 2, "mode": "paced"})
+            await _command(fake_discord, guild, "class next", {})
+        menus = {}
+        for guild in (first, second):
+            ix = await fake_discord.autocomplete("practice", "element", "", guild=guild, user="alice")
+            menus[guild.id] = {c["value"] for c in (await fake_discord.wait_for_callback(ix))["data"]["choices"]}
+        shipped, demo = await _post_elements(bot, first), await _post_elements(bot, second)
+
+    assert set(shipped) == set(demo) == {"scheduled", "manual", "practice", "class"}
+    assert set().union(*shipped.values()) <= SHIPPED_ELEMENTS
+    assert set().union(*demo.values()) <= DEMO_ELEMENTS
+    assert menus == {first.id: SHIPPED_ELEMENTS, second.id: DEMO_ELEMENTS}
+
+
+async def test_an_element_of_another_course_is_refused(
+    fake_discord: FakeDiscord, run_bot: BotRunner, two_courses: Path
+) -> None:
+    """A server on the demo course cannot practise or revise an element of the shipped course."""
+    second = list(fake_discord.world.guilds.values())[1]
+    async with run_bot(content_dir=two_courses) as bot:
+        await _command(fake_discord, second, "setup course", {"course": "demo"})
+        for command in ("practice", "revise"):
+            refused = await _command(fake_discord, second, command, {"element": "value"}, user="alice", permissions=0)
+            assert refused["data"]["flags"] & 64
+            assert "There is no element 'value'" in refused["data"]["content"]
+            assert "alpha (Alpha element)" in refused["data"]["content"]
+        assert await _post_elements(bot, second) == {}
+
+
+async def test_an_unknown_course_is_refused_and_nothing_changes(
+    fake_discord: FakeDiscord, run_bot: BotRunner, two_courses: Path
+) -> None:
+    """/setup course with a course the bot lacks lists the ones it has and keeps the server's course."""
+    guild = fake_discord.guild
+    async with run_bot(content_dir=two_courses) as bot:
+        refused = await _command(fake_discord, guild, "setup course", {"course": "nonsense"})
+        assert "There is no course 'nonsense'" in refused["data"]["content"]
+        assert "demo (Demo course)" in refused["data"]["content"]
+        assert (await bot.services.courses.of_guild(guild.id)).id == SHIPPED
+        ix = await fake_discord.autocomplete("setup course", "course", "dem", guild=guild, user="tutor")
+        choices = (await fake_discord.wait_for_callback(ix))["data"]["choices"]
+        assert choices == [{"name": "Demo course", "value": "demo"}]
+
+
+async def test_default_course_setting_chooses_the_course_of_servers_that_chose_none(
+    fake_discord: FakeDiscord, run_bot: BotRunner, two_courses: Path
+) -> None:
+    """With DEFAULT_COURSE=demo a server that chose nothing revises the demo course; /setup course overrides it."""
+    first, second = fake_discord.world.guilds.values()
+    async with run_bot(content_dir=two_courses, default_course="demo") as bot:
+        await _command(fake_discord, second, "setup course", {"course": SHIPPED})
+        for guild in (first, second):
+            await _command(fake_discord, guild, "post question", {})
+        assert set().union(*(await _post_elements(bot, first)).values()) <= DEMO_ELEMENTS
+        assert set().union(*(await _post_elements(bot, second)).values()) <= SHIPPED_ELEMENTS
