@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from bot.domain.clock import from_ms
 from bot.domain.entities import Answer, NewPost, Post, PostKind
 from bot.domain.scoring import Origin
 from bot.storage.db import Database
 from tests.conftest import Core
+from tests.course.conftest import ALPHA, BETA, COURSE
+
+SHIPPED_CONTENT = Path(__file__).resolve().parents[1] / "content"
+SHIPPED_COURSE = "customer-service"
+
+
+def write_two_courses(root: Path) -> Path:
+    """Write a content folder with the shipped course and, after it, the small demo course; return it."""
+    shutil.copytree(SHIPPED_CONTENT / SHIPPED_COURSE, root / SHIPPED_COURSE)
+    demo = root / "demo"
+    demo.mkdir()
+    for name, text in (("course.yaml", COURSE), ("alpha.yaml", ALPHA), ("beta.yaml", BETA)):
+        (demo / name).write_text(text, encoding="utf-8")
+    return root
 
 
 async def make_post(
@@ -49,8 +65,6 @@ async def make_post(
         )
     assert post is not None
     return post
-
-
 
 
 async def stored_answers(db: Database, post_id: int) -> list[Answer]:

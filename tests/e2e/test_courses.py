@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,13 +12,13 @@ import pytest
 from bot.domain.clock import FixedClock
 from bot.domain.entities import ScheduleKind
 from bot.scheduling import slot_job_id
-from tests.course.conftest import ALPHA, BETA, COURSE
-from tests.e2e.conftest import CONTENT, BotRunner
+from tests.e2e.conftest import BotRunner
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import FakeGuild, World
+from tests.helpers import SHIPPED_COURSE as SHIPPED
+from tests.helpers import write_two_courses
 
 MANAGE_GUILD = 1 << 5
-SHIPPED = "customer-service"
 SHIPPED_ELEMENTS = {"business", "delivery", "excellence", "sectors", "value"}
 DEMO_ELEMENTS = {"alpha", "beta"}
 
@@ -38,13 +37,7 @@ def fake_discord_world() -> World:
 @pytest.fixture
 def two_courses(tmp_path: Path) -> Path:
     """A content folder with the shipped course and a small demo course after it."""
-    root = tmp_path / "two-courses"
-    shutil.copytree(CONTENT / SHIPPED, root / SHIPPED)
-    demo = root / "demo"
-    demo.mkdir()
-    for name, text in (("course.yaml", COURSE), ("alpha.yaml", ALPHA), ("beta.yaml", BETA)):
-        (demo / name).write_text(text, encoding="utf-8")
-    return root
+    return write_two_courses(tmp_path / "two-courses")
 
 
 async def _command(fake: FakeDiscord, guild: FakeGuild, name: str, options: dict[str, Any], **kw: Any) -> Any:
