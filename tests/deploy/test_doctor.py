@@ -234,3 +234,17 @@ def test_a_backup_folder_outside_the_backup_sandbox_fails(units_root: Path) -> N
     result = check_service_sandbox(settings, "/srv/backups", units_root)
     assert result is not None and result.status is Status.FAILED
     assert result.detail.startswith("/srv/backups is read-only to revbot-backup.service")
+
+
+def test_cli_reports_a_default_course_the_content_lacks(
+    cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """DEFAULT_COURSE must name a course of the content: doctor fails the content check and lists the courses."""
+    cli_env.setenv("DISCORD_TOKEN", bot_token(123456789012345678))
+    cli_env.setenv("DEFAULT_COURSE", "maths")
+    assert main(["doctor", "--offline"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  content" in out and "DEFAULT_COURSE: There is no course 'maths'" in out
+    assert "customer-service (" in out
+    cli_env.setenv("DEFAULT_COURSE", "customer-service")
+    assert main(["doctor", "--offline"]) == 0

@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.app import RevisionBot
 from bot.domain.clock import FixedClock
 from bot.domain.entities import ScheduleKind
 from bot.scheduling import slot_job_id
+from bot.services.courses import UnknownCourse
+from bot.settings import Settings
 from tests.e2e.conftest import BotRunner
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import FakeGuild, World
@@ -135,3 +138,15 @@ async def test_default_course_setting_chooses_the_course_of_servers_that_chose_n
             await _command(fake_discord, guild, "post question", {})
         assert set().union(*(await _post_elements(bot, first)).values()) <= DEMO_ELEMENTS
         assert set().union(*(await _post_elements(bot, second)).values()) <= SHIPPED_ELEMENTS
+
+
+async def test_a_default_course_the_content_lacks_stops_the_start(
+    fake_discord: FakeDiscord, settings: Settings, two_courses: Path
+) -> None:
+    """The bot does not start with DEFAULT_COURSE naming no course; the error lists the courses it has."""
+    bot = RevisionBot(settings.model_copy(update={"content_dir": two_courses, "default_course": "maths"}))
+    try:
+        with pytest.raises(UnknownCourse, match=r"no course 'maths'.*demo \(Demo course\)"):
+            await bot.login(fake_discord.token)
+    finally:
+        await bot.close()
