@@ -10,9 +10,10 @@ from discord.ext import commands
 
 from bot.domain.periods import Period
 from bot.ui.boards import board_embed, board_view, standing_embed, viewer_line
-from bot.ui.checks import guild_id_of, server_course
-from bot.ui.choices import element_autocomplete
-from bot.ui.options import ElementId, Pick
+from bot.ui.checks import guild_id_of, named_course, server_course
+from bot.ui.choices import course_autocomplete, element_autocomplete
+from bot.ui.errors import UserFacingError
+from bot.ui.options import CourseId, ElementId, Pick
 
 if TYPE_CHECKING:
     from bot.ui.client import RevisionClient
@@ -28,24 +29,32 @@ class Leaderboard(commands.Cog):
         self.bot = bot
 
     @app_commands.command(name="leaderboard", description="Show the top learners for a period")
-    @app_commands.describe(period="Which period (default: this week)", element="Only this element (optional)")
-    @app_commands.autocomplete(element=element_autocomplete)
+    @app_commands.describe(
+        period="Which period (default: this week)",
+        element="Only this element (optional)",
+        course="Only this course's elements (optional)",
+    )
+    @app_commands.autocomplete(element=element_autocomplete, course=course_autocomplete)
     @app_commands.guild_only()
     async def leaderboard(
         self,
         interaction: discord.Interaction[RevisionClient],
         period: PeriodChoice | None = None,
         element: ElementId | None = None,
+        course: CourseId | None = None,
     ) -> None:
         """Post the board's first page, and tell the caller their own rank privately."""
         guild_id = guild_id_of(interaction)
+        if element is not None and course is not None:
+            raise UserFacingError("Choose an element or a course, not both.")
         await server_course(interaction, element)
-        catalog = self.bot.services.catalog
+        services = self.bot.services
+        board_course = named_course(interaction, course)
         chosen = Period(period.value) if period else Period.WEEK
-        page = await self.bot.services.leaderboards.leaderboard(
-            guild_id, chosen, element, viewer_id=interaction.user.id
+        page = await services.leaderboards.leaderboard(
+            guild_id, chosen, element, viewer_id=interaction.user.id, course=board_course
         )
-        title = catalog.element(element).title if element else None
+        title = services.catalog.element(element).title if element else board_course.title if board_course else None
         await interaction.response.send_message(embed=board_embed(page, title), view=board_view(page))
         if all(e.user_id != interaction.user.id for e in page.entries):
             await interaction.followup.send(viewer_line(page.viewer, page), ephemeral=True)

@@ -10,10 +10,10 @@ from discord.ext import commands
 
 from bot.domain.entities import PostKind
 from bot.services.posting import NothingToPost
-from bot.ui.checks import guild_id_of, server_course
-from bot.ui.choices import element_autocomplete
+from bot.ui.checks import guild_id_of, named_course, server_course
+from bot.ui.choices import course_autocomplete, element_autocomplete
 from bot.ui.errors import UserFacingError
-from bot.ui.options import ElementId
+from bot.ui.options import CourseId, ElementId
 from bot.ui.posts import post_embed, post_view
 from bot.ui.practice import (
     PracticeNextButton,
@@ -104,10 +104,13 @@ class Study(commands.Cog):
         )
 
     @app_commands.command(name="stats", description="Your accuracy, weakest concepts and streaks in this server")
+    @app_commands.describe(course="Only this course's elements (default: every course)")
+    @app_commands.autocomplete(course=course_autocomplete)
     @app_commands.guild_only()
-    async def stats(self, interaction: discord.Interaction[RevisionClient]) -> None:
+    async def stats(self, interaction: discord.Interaction[RevisionClient], course: CourseId | None = None) -> None:
         """Show the learner's own statistics with text bars of accuracy per element."""
-        stats = await self.bot.services.learner_stats.stats(guild_id_of(interaction), interaction.user.id)
+        only = named_course(interaction, course)
+        stats = await self.bot.services.learner_stats.stats(guild_id_of(interaction), interaction.user.id, only)
         await interaction.response.send_message(embed=stats_embed(stats, interaction.user.display_name), ephemeral=True)
 
 

@@ -49,10 +49,15 @@ class CourseService:
             return self.default
         return self.of_settings(await self._guilds.get(guild_id))
 
-    async def choose(self, guild_id: int, course_id: str) -> CourseInfo:
-        """Make a server revise this course from now on (UnknownCourse if the bot has no such course)."""
+    def named(self, course_id: str) -> CourseInfo:
+        """Return the course with this id (UnknownCourse if the bot has no such course)."""
         if not self._catalog.has_course(course_id):
             raise UnknownCourse(course_id, self._catalog)
+        return self._catalog.course(course_id)
+
+    async def choose(self, guild_id: int, course_id: str) -> CourseInfo:
+        """Make a server revise this course from now on (UnknownCourse if the bot has no such course)."""
+        course = self.named(course_id)
         await self._guilds.set_course(guild_id, course_id, self._clock.now())
         log.info("course chosen guild=%s course=%s", guild_id, course_id)
-        return self._catalog.course(course_id)
+        return course

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.course.catalog import CourseInfo
 from bot.domain.clock import Clock
 from bot.domain.periods import Period, Window, period_window, week_key
 from bot.domain.ranking import competition_ranks
@@ -41,6 +42,7 @@ class BoardPage:
     learners: int
     entries: tuple[BoardEntry, ...]
     viewer: BoardEntry | None
+    course: CourseInfo | None = None  # a course's board (element_id is then None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +83,11 @@ class LeaderboardService:
         page: int = 0,
         viewer_id: int | None = None,
         page_size: int = PAGE_SIZE,
+        course: CourseInfo | None = None,
     ) -> BoardPage:
         """Return one page of the board (ties share a rank) and the viewer's line if it is elsewhere.
+
+        A board of an element, else of a course's elements, else of the whole server.
 
         The server's settings and the board are read in one trip to the reader's thread and one snapshot.
         """
@@ -90,6 +95,8 @@ class LeaderboardService:
 
         def read(conn: sqlite3.Connection) -> tuple[BoardScope, BoardSnapshot, int, int]:
             scope = _scope_in(conn, guild_id, period, element_id, now)
+            if element_id is None and course is not None:
+                scope = replace(scope, course_elements=course.element_ids)
             shown = max(page, 0)
             snap = board_snapshot(conn, scope, page_size, shown * page_size, viewer_id)
             pages = max(1, math.ceil(snap.learners / page_size))
@@ -102,7 +109,7 @@ class LeaderboardService:
         ranks = competition_ranks([r.points for r in snap.rows], shown * page_size, 1 + snap.above_first)
         entries = tuple(_entry(rank, row) for rank, row in zip(ranks, snap.rows, strict=True))
         viewer = _entry(1 + snap.above_viewer, snap.viewer) if snap.viewer else None
-        return BoardPage(period, element_id, scope.window, shown, pages, snap.learners, entries, viewer)
+        return BoardPage(period, element_id, scope.window, shown, pages, snap.learners, entries, viewer, course)
 
     async def standing(self, guild_id: int, user_id: int) -> LearnerStanding:
         """Return a learner's all-time points, rank, accuracy and daily-question streaks (one trip)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.course.catalog import Catalog
+from bot.course.catalog import Catalog, CourseInfo
 from bot.domain.entities import PostKind
 from bot.domain.streaks import Streaks
 from bot.services.leaderboards import LeaderboardService
@@ -62,10 +62,14 @@ class LearnerStatsService:
         self._catalog = catalog
         self._leaderboards = leaderboards
 
-    async def stats(self, guild_id: int, user_id: int) -> LearnerStats:
-        """Return the learner's accuracy per element, weakest concepts and streaks in a server."""
+    async def stats(self, guild_id: int, user_id: int, course: CourseInfo | None = None) -> LearnerStats:
+        """Return the learner's accuracy per element, weakest concepts and streaks in a server (or one course)."""
         records = await self._learners.records(user_id)
-        answers = [a for a in records.answers if a.guild_id == guild_id]
+        answers = [
+            a
+            for a in records.answers
+            if a.guild_id == guild_id and (course is None or a.element_id in course.element_ids)
+        ]
         per_element: dict[str, list[int]] = {}
         per_concept: dict[tuple[str, str], list[int]] = {}
         tips: dict[tuple[str, str], str] = {}

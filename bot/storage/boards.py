@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +25,17 @@ class BoardRow:
 
 @dataclass(frozen=True, slots=True)
 class BoardScope:
-    """Which answers a board counts: a server, optionally a time window and an element."""
+    """Which answers a board counts: a server, optionally a time window and an element or a course's elements."""
 
     guild_id: int
     window: Window
     element_id: str | None = None
     week_key: str | None = None  # set for "this week" boards: read the weekly totals instead of answers
+    course_elements: tuple[str, ...] | None = None  # a course's board: answers to any of its elements
+
+    @property
+    def whole_server(self) -> bool:
+        return self.element_id is None and self.course_elements is None
 
     @property
     def all_time(self) -> bool:
@@ -49,17 +55,24 @@ class BoardSnapshot:
 
 def _source(scope: BoardScope) -> tuple[str, list[Any]]:
     """Return a subquery of (user_id, points, answers, correct) and its parameters."""
-    if scope.all_time and scope.element_id is None:
+    if scope.all_time and scope.whole_server:
         return "SELECT user_id, points, answers, correct FROM board_totals WHERE guild_id = ?", [scope.guild_id]
-    if scope.week_key is not None and scope.element_id is None:
+    if scope.week_key is not None and scope.whole_server:
         return (
             "SELECT user_id, points, answers, correct FROM board_week_totals WHERE guild_id = ? AND week_key = ?",
             [scope.guild_id, scope.week_key],
         )
-    if scope.all_time:
+    if scope.all_time and scope.element_id is not None:
         return (
             "SELECT user_id, points, answers, correct FROM board_element_totals WHERE guild_id = ? AND element_id = ?",
             [scope.guild_id, scope.element_id],
+        )
+    if scope.all_time and scope.course_elements is not None:
+        return (
+            "SELECT user_id, SUM(points) AS points, SUM(answers) AS answers, SUM(correct) AS correct "
+            f"FROM board_element_totals WHERE guild_id = ? AND element_id IN ({_marks(scope.course_elements)}) "
+            "GROUP BY user_id",
+            [scope.guild_id, *scope.course_elements],
         )
     where, params = ["guild_id = ?", "on_board = 1"], [scope.guild_id]
     if scope.window.start is not None:
@@ -71,6 +84,9 @@ def _source(scope: BoardScope) -> tuple[str, list[Any]]:
     if scope.element_id is not None:
         where.append("element_id = ?")
         params.append(scope.element_id)
+    elif scope.course_elements is not None:
+        where.append(f"element_id IN ({_marks(scope.course_elements)})")
+        params.extend(scope.course_elements)
     return (
         "SELECT user_id, SUM(points) AS points, COUNT(*) AS answers, SUM(correct) AS correct FROM answers "
         f"WHERE {' AND '.join(where)} GROUP BY user_id",
@@ -78,13 +94,17 @@ def _source(scope: BoardScope) -> tuple[str, list[Any]]:
     )
 
 
+def _marks(values: Sequence[Any]) -> str:
+    """Return one placeholder per value, for an IN list."""
+    return ", ".join("?" for _ in values)
+
+
 def _names(conn: sqlite3.Connection, guild_id: int, user_ids: list[int]) -> dict[int, str]:
     # Names only for the rows shown: looking them up for every learner was half a period board's cost.
     if not user_ids:
         return {}
-    marks = ", ".join("?" for _ in user_ids)
     rows = conn.execute(
-        f"SELECT user_id, display_name FROM board_totals WHERE guild_id = ? AND user_id IN ({marks})",
+        f"SELECT user_id, display_name FROM board_totals WHERE guild_id = ? AND user_id IN ({_marks(user_ids)})",
         (guild_id, *user_ids),
     )
     return dict(rows.fetchall())

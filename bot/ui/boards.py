@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
-PAGE_TEMPLATE = r"rb:lb:(?P<period>today|week|month|all):(?P<element>[a-z0-9._-]{0,64}):(?P<page>[0-9]{1,6})"
+# The board's target: an element id, "@" and a course id, or nothing for the whole server.
+PAGE_TEMPLATE = r"rb:lb:(?P<period>today|week|month|all):(?P<element>@?[a-z0-9._-]{0,64}):(?P<page>[0-9]{1,6})"
+COURSE_MARK = "@"
 
 
 def safe_name(name: str) -> str:
@@ -65,7 +67,7 @@ def board_view(page: BoardPage) -> discord.ui.View:
     """Return Previous/Next buttons for a board with more than one page."""
     view = discord.ui.View(timeout=None)
     if page.pages > 1:
-        element = page.element_id or ""
+        element = page.element_id or (COURSE_MARK + page.course.id if page.course else "")
         view.add_item(BoardPageButton(page.period, element, page.page - 1, "Previous", disabled=page.page == 0))
         view.add_item(
             BoardPageButton(page.period, element, page.page + 1, "Next", disabled=page.page >= page.pages - 1)
@@ -112,16 +114,25 @@ class BoardPageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=P
     @replies_on_failure
     async def callback(self, interaction: discord.Interaction[RevisionClient]) -> None:
         bot = interaction.client
-        if self.element_id is not None and not bot.services.catalog.has_element(self.element_id):
+        catalog = bot.services.catalog
+        course_id = self.element_id[1:] if self.element_id and self.element_id.startswith(COURSE_MARK) else None
+        element_id = self.element_id if course_id is None else None
+        if course_id is not None and not catalog.has_course(course_id):
             await interaction.response.send_message(
-                f"The element {self.element_id!r} is no longer in the course. /leaderboard shows a current board.",
+                f"The course {course_id!r} is no longer available. /leaderboard shows a current board.", ephemeral=True
+            )
+            return
+        if element_id is not None and not catalog.has_element(element_id):
+            await interaction.response.send_message(
+                f"The element {element_id!r} is no longer in the course. /leaderboard shows a current board.",
                 ephemeral=True,
             )
             return
         if interaction.guild_id is None:
             raise RuntimeError("leaderboard clicked outside a server")
+        course = catalog.course(course_id) if course_id is not None else None
         page = await bot.services.leaderboards.leaderboard(
-            interaction.guild_id, self.period, self.element_id, self.page
+            interaction.guild_id, self.period, element_id, self.page, course=course
         )
-        title = bot.services.catalog.element(self.element_id).title if self.element_id else None
+        title = catalog.element(element_id).title if element_id else course.title if course else None
         await interaction.response.edit_message(embed=board_embed(page, title), view=board_view(page))

@@ -8,6 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.course.catalog import CourseInfo
+from bot.services.courses import UnknownCourse
 from bot.ui.errors import NotTutor, UserFacingError
 from bot.ui.text import clip
 
@@ -49,6 +50,16 @@ def guild_of(interaction: discord.Interaction[Any]) -> discord.Guild:
     if interaction.guild is None:
         raise app_commands.NoPrivateMessage
     return interaction.guild
+
+
+def named_course(interaction: discord.Interaction[RevisionClient], course: str | None) -> CourseInfo | None:
+    """Return the course a filter option names (None if not given), refusing one the bot does not have."""
+    if course is None:
+        return None
+    try:
+        return interaction.client.services.courses.named(course)
+    except UnknownCourse as exc:
+        raise UserFacingError(str(exc)) from None
 
 
 async def server_course(interaction: discord.Interaction[RevisionClient], element: str | None = None) -> CourseInfo:

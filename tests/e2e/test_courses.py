@@ -50,6 +50,14 @@ async def _command(fake: FakeDiscord, guild: FakeGuild, name: str, options: dict
     return await fake.wait_for_callback(interaction)
 
 
+async def _post_now(fake: FakeDiscord, guild: FakeGuild) -> None:
+    """Run /post question in #quiz and wait until the bot has told the tutor it posted."""
+    interaction = await fake.slash(
+        "post question", {}, guild=guild, channel=guild.channel("quiz"), user="tutor", permissions=MANAGE_GUILD
+    )
+    assert (await fake.wait_for_reply(interaction)).content.startswith("Posted a question")
+
+
 async def _post_elements(bot: Any, guild: FakeGuild) -> dict[str, set[str]]:
     """Return the elements of a server's posts, by origin (scheduled, manual, practice, class)."""
     rows = await bot.services.db.fetch_all("SELECT origin, element_id FROM posts WHERE guild_id = ?", (guild.id,))
@@ -80,11 +88,15 @@ async def test_two_servers_on_two_courses_never_see_each_others_questions(
             mark = fake_discord.mark()
             assert bot.scheduler.run_soon(slot_job_id(guild.id, ScheduleKind.DAILY), datetime.now(UTC))
             await fake_discord.wait_for_request("POST", rf"/channels/{guild.channel('quiz').id}/messages", since=mark)
-            await _command(fake_discord, guild, "post question", {})
+            await _post_now(fake_discord, guild)
             await _command(fake_discord, guild, "practice", {}, user="alice", permissions=0)
             await _command(fake_discord, guild, "spot", {}, user="alice", permissions=0)
             await _command(fake_discord, guild, "class start", {"questions": 2, "mode": "paced"})
+            mark = fake_discord.mark()
             await _command(fake_discord, guild, "class next", {})
+            await fake_discord.wait_for_message(
+                guild.channel("quiz"), lambda m: bool(m.embeds) and "Question 1/" in m.embeds[0]["title"], since=mark
+            )
         menus = {}
         for guild in (first, second):
             ix = await fake_discord.autocomplete("practice", "element", "", guild=guild, user="alice")
@@ -135,7 +147,7 @@ async def test_default_course_setting_chooses_the_course_of_servers_that_chose_n
     async with run_bot(content_dir=two_courses, default_course="demo") as bot:
         await _command(fake_discord, second, "setup course", {"course": SHIPPED})
         for guild in (first, second):
-            await _command(fake_discord, guild, "post question", {})
+            await _post_now(fake_discord, guild)
         assert set().union(*(await _post_elements(bot, first)).values()) <= DEMO_ELEMENTS
         assert set().union(*(await _post_elements(bot, second)).values()) <= SHIPPED_ELEMENTS
 
@@ -150,3 +162,44 @@ async def test_a_default_course_the_content_lacks_stops_the_start(
             await bot.login(fake_discord.token)
     finally:
         await bot.close()
+
+
+async def _answer_a_posted_question(fake: FakeDiscord, bot: Any, guild: FakeGuild, user: str) -> None:
+    """Post a question by hand in #quiz and have the learner answer it right."""
+    await _post_now(fake, guild)
+    message = fake.messages_in(guild.channel("quiz"))[-1]
+    post_id = int(message.custom_ids[0].split(":")[2])
+    post = await bot.services.posts.get(post_id)
+    assert post is not None
+    click = await fake.click(message, f"rb:ans:{post_id}:{post.correct_option}", user=user)
+    await fake.wait_for_callback(click)
+
+
+async def test_leaderboards_and_stats_can_be_filtered_by_course(
+    fake_discord: FakeDiscord, run_bot: BotRunner, two_courses: Path
+) -> None:
+    """After a server changes course, a course's board and /stats count only that course's answers."""
+    guild = fake_discord.guild
+    async with run_bot(content_dir=two_courses) as bot:
+        await _answer_a_posted_question(fake_discord, bot, guild, "alice")
+        await _command(fake_discord, guild, "setup course", {"course": "demo"})
+        await _answer_a_posted_question(fake_discord, bot, guild, "bob")
+        boards = {}
+        for course in (None, "demo", SHIPPED):
+            options = {"period": "all"} | ({"course": course} if course else {})
+            reply = await _command(fake_discord, guild, "leaderboard", options, user="alice", permissions=0)
+            embed = reply["data"]["embeds"][0]
+            boards[course] = (embed["title"], embed["description"].lower())
+        both = await _command(
+            fake_discord, guild, "leaderboard", {"element": "alpha", "course": "demo"}, user="alice", permissions=0
+        )
+        stats = {}
+        for user in ("alice", "bob"):
+            reply = await _command(fake_discord, guild, "stats", {"course": "demo"}, user=user, permissions=0)
+            stats[user] = reply["data"]["embeds"][0]
+    assert "alice" in boards[None][1] and "bob" in boards[None][1]
+    assert boards["demo"][0].endswith("Demo course") and "bob" in boards["demo"][1] and "alice" not in boards["demo"][1]
+    assert "alice" in boards[SHIPPED][1] and "bob" not in boards[SHIPPED][1]
+    assert both["data"]["content"] == "Choose an element or a course, not both."
+    assert stats["alice"]["description"].startswith("No answers yet")
+    assert stats["bob"]["description"].startswith("1 answer, 100% right")

@@ -165,6 +165,24 @@ async def test_page_button_of_an_element_removed_by_a_reload(
     assert reply["content"] == "The element 'value' is no longer in the course. /leaderboard shows a current board."
 
 
+async def test_a_course_board_pages_within_its_course(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:
+    """A course's board keeps its course when turned to the next page, also after a restart."""
+    guild = fake_discord.guild
+    learners = [guild.add_member(fake_discord.world.add_user(f"learner{i:02d}")) for i in range(11)]
+    async with run_bot() as bot:
+        for learner in learners:
+            await _record(bot, learner.user, True, guild_id=guild.id, element="value")
+        command = await fake_discord.slash("leaderboard", {"period": "all", "course": "customer-service"}, user="alice")
+        first = (await fake_discord.wait_for_callback(command))["data"]["embeds"][0]
+    message = fake_discord.original(command)
+    assert message is not None and "rb:lb:all:@customer-service:1" in message.custom_ids
+    async with run_bot():
+        turn = await fake_discord.click(message, "rb:lb:all:@customer-service:1", user="alice")
+        second = (await fake_discord.wait_for_callback(turn))["data"]["embeds"][0]
+    assert first["title"] == second["title"] == "🏆 Leaderboard · All time · Customer Service"
+    assert second["footer"]["text"] == "Page 2 of 2 · 11 learners"
+
+
 async def test_leaderboard_periods(fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock) -> None:
     """Today, this week, this month and all time each show their own points."""
     guild = fake_discord.guild

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.course.catalog import CourseInfo
 from bot.domain.entities import GuildSettings
 from bot.domain.periods import Period
 from bot.domain.scoring import Origin
@@ -203,3 +204,17 @@ async def test_weekly_totals_match_the_answers(core: Core) -> None:
     kept = await core.boards.page(scope, 100)
     summed = await core.boards.page(replace(scope, week_key=None), 100)
     assert kept == summed and len(kept) == 7
+
+
+async def test_a_course_board_counts_only_its_elements_in_every_period(core: Core) -> None:
+    """A course's board adds up its elements' answers, and leaves out other courses', all time and in a period."""
+    now = core.clock.now()
+    course = CourseInfo("demo", "Demo course", ("alpha", "beta"))
+    for user, element in ((1, "alpha"), (1, "beta"), (2, "alpha"), (3, "value"), (3, "value"), (3, "value")):
+        await _answer_at(core, now, user, True, element_id=element)
+    for period in (Period.ALL_TIME, Period.WEEK, Period.TODAY):
+        board = await core.leaderboards.leaderboard(1, period, course=course, viewer_id=3)
+        assert [(e.rank, e.user_id, e.points, e.answers) for e in board.entries] == [(1, 1, 20, 2), (2, 2, 10, 1)]
+        assert (board.learners, board.viewer, board.course) == (2, None, course)
+    whole = await core.leaderboards.leaderboard(1, Period.ALL_TIME)
+    assert [e.user_id for e in whole.entries] == [3, 1, 2]
