@@ -14,7 +14,7 @@ from bot.domain.entities import GuildSettings, PostKind, Schedule, ScheduleKind,
 from bot.domain.slots import describe_weekdays
 from bot.services.courses import UnknownCourse
 from bot.services.schedules import InvalidSchedule
-from bot.ui.checks import guild_id_of, guild_of, tutor_only
+from bot.ui.checks import guild_id_of, guild_of, named_course, tutor_only
 from bot.ui.choices import course_autocomplete, days_autocomplete, timezone_autocomplete
 from bot.ui.errors import UserFacingError
 from bot.ui.options import CloseAfterHours, CourseId, DaysText, LocalTime, Pick, TimezoneName
@@ -63,8 +63,9 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         days="Which days: every day, weekdays, weekends, or e.g. mon, wed, fri (default: every day)",
         role="A study role to ping when the question is posted (optional)",
         close_after="Hours the question stays open for answers (default 12)",
+        course="Post from this course (default: the server's course)",
     )
-    @app_commands.autocomplete(timezone=timezone_autocomplete, days=days_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete, days=days_autocomplete, course=course_autocomplete)
     @tutor_only()
     async def daily(
         self,
@@ -75,9 +76,12 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         days: DaysText = "every day",
         role: discord.Role | None = None,
         close_after: CloseAfterHours = 12,
+        course: CourseId | None = None,
     ) -> None:
         """Save the daily question schedule and show when it next runs."""
-        await self._save_schedule(interaction, ScheduleKind.DAILY, channel, time, timezone, days, role, close_after)
+        await self._save_schedule(
+            interaction, ScheduleKind.DAILY, channel, time, timezone, days, role, close_after, course
+        )
 
     @app_commands.command(name="spot", description="Choose when and where spot-the-mistake challenges are posted")
     @app_commands.describe(
@@ -87,8 +91,9 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         timezone="Your server's timezone (default: the one already set, or Europe/London)",
         role="A study role to ping when the challenge is posted (optional)",
         close_after="Hours the challenge stays open (default 12)",
+        course="Post from this course (default: the server's course)",
     )
-    @app_commands.autocomplete(timezone=timezone_autocomplete, days=days_autocomplete)
+    @app_commands.autocomplete(timezone=timezone_autocomplete, days=days_autocomplete, course=course_autocomplete)
     @tutor_only()
     async def spot(
         self,
@@ -99,9 +104,12 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         timezone: TimezoneName | None = None,
         role: discord.Role | None = None,
         close_after: CloseAfterHours = 12,
+        course: CourseId | None = None,
     ) -> None:
         """Save the spot-the-mistake schedule and show when it next runs."""
-        await self._save_schedule(interaction, ScheduleKind.SPOT, channel, time, timezone, days, role, close_after)
+        await self._save_schedule(
+            interaction, ScheduleKind.SPOT, channel, time, timezone, days, role, close_after, course
+        )
 
     @app_commands.command(name="weekly", description="Post a weekly summary: top five, most improved, hardest question")
     @app_commands.describe(
@@ -133,10 +141,12 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         days: str,
         role: discord.Role | None,
         close_after: int,
+        course: str | None = None,
     ) -> None:
         guild = guild_of(interaction)
         if role is not None and role.is_default():
             raise UserFacingError("Pick a study role to ping, not @everyone.")
+        own_course = named_course(interaction, course)
         try:
             saved = await self.bot.services.schedules.save(
                 guild.id,
@@ -147,6 +157,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
                 timezone=timezone,
                 role_id=role.id if role else None,
                 close_after_hours=close_after,
+                course_id=own_course.id if own_course else None,
             )
         except InvalidSchedule as exc:
             raise UserFacingError(str(exc)) from None
@@ -162,6 +173,7 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
             lines.append(
                 f"It stays open for {close_after} hour{'s' if close_after != 1 else ''}."
                 + (f" I will ping {role.mention}." if role else "")
+                + (f" It comes from **{own_course.title}**." if own_course else "")
             )
         if next_at is not None:
             lines.append(f"Next post: {timestamp(next_at, 'F')} ({timestamp(next_at)}).")
@@ -260,6 +272,8 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
                 f"Open for: {schedule.close_after_minutes // 60} h"
                 + (f", pings <@&{schedule.role_id}>" if schedule.role_id else "")
             )
+            if schedule.course_id is not None:
+                lines.append(f"Course: {services.courses.of_schedule(schedule, settings).title}")
         if schedule.enabled:
             next_at = services.posting.next_slot(schedule, settings)
             lines.append(f"Next post: {timestamp(next_at, 'F')}" if next_at else "Next post: none")

@@ -66,6 +66,7 @@ class Schedule:
     enabled: bool = True
     last_error: str | None = None
     last_error_at: datetime | None = None
+    course_id: str | None = None  # the course it posts from; None: the server's course
 
 
 class PostKind(StrEnum):

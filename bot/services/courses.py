@@ -6,7 +6,7 @@ import logging
 
 from bot.course.catalog import Catalog, CourseInfo
 from bot.domain.clock import Clock
-from bot.domain.entities import GuildSettings
+from bot.domain.entities import GuildSettings, Schedule
 from bot.storage.guilds import GuildRepository
 
 log = logging.getLogger(__name__)
@@ -42,6 +42,12 @@ class CourseService:
         if settings.course_id is not None and self._catalog.has_course(settings.course_id):
             return self._catalog.course(settings.course_id)
         return self.default
+
+    def of_schedule(self, schedule: Schedule, settings: GuildSettings) -> CourseInfo:
+        """Return the course a schedule posts from: its own if it names one the bot has, else the server's."""
+        if schedule.course_id is not None and self._catalog.has_course(schedule.course_id):
+            return self._catalog.course(schedule.course_id)
+        return self.of_settings(settings)
 
     async def of_guild(self, guild_id: int | None) -> CourseInfo:
         """Return the course a server revises (the default outside a server)."""

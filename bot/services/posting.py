@@ -99,7 +99,7 @@ class PostingService:
             kind,
             Origin.SCHEDULED,
             seed=f"{schedule.guild_id}:{kind.value}:{local_date}",
-            course_id=self._courses.of_settings(settings).id,
+            course_id=self._courses.of_schedule(schedule, settings).id,
             close_after_minutes=schedule.close_after_minutes,
             channel_id=schedule.channel_id,
             local_date=local_date,

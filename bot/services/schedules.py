@@ -54,10 +54,12 @@ class ScheduleService:
         timezone: str | None = None,
         role_id: int | None = None,
         close_after_hours: int = 12,
+        course_id: str | None = None,
     ) -> SavedSchedule:
         """Check the options, then save the schedule and the server's timezone in one transaction.
 
-        A timezone given here becomes the server's; without one the server's own is used.
+        A timezone given here becomes the server's; without one the server's own is used. Without a course
+        the schedule posts from the server's course.
         """
         settings = await self._guilds.get(guild_id)
         zone = zone_named(timezone) if timezone else settings.zone
@@ -67,7 +69,9 @@ class ScheduleService:
         except ValueError as exc:
             raise InvalidSchedule(str(exc)) from None
         settings = replace(settings, timezone=zone.key)
-        schedule = Schedule(guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_hours * 60)
+        schedule = Schedule(
+            guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_hours * 60, course_id=course_id
+        )
         now = self._clock.now()
         await self._guilds.save_with_schedule(settings, schedule, now)
         return SavedSchedule(schedule, settings, next_slot(local_time, weekdays, settings.zone, now))

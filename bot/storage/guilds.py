@@ -11,7 +11,8 @@ from bot.domain.entities import GuildSettings, Schedule, ScheduleKind, Weekdays
 from bot.storage.db import Database
 
 _SCHEDULE_COLUMNS = (
-    "guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_minutes, enabled, last_error, last_error_at"
+    "guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_minutes, enabled, last_error, "
+    "last_error_at, course_id"
 )
 
 _ENABLED_SCHEDULES = (
@@ -34,6 +35,7 @@ def _schedule(row: tuple[Any, ...]) -> Schedule:
         enabled=bool(row[7]),
         last_error=row[8],
         last_error_at=from_ms(row[9]) if row[9] is not None else None,
+        course_id=row[10],
     )
 
 
@@ -102,7 +104,7 @@ class GuildRepository:
 
         def read(conn: sqlite3.Connection) -> list[tuple[Schedule, GuildSettings]]:
             rows = conn.execute(_ENABLED_SCHEDULES).fetchall()
-            return [(_schedule(r[:10]), GuildSettings(r[0], r[10], r[11], r[12], bool(r[13]), r[14])) for r in rows]
+            return [(_schedule(r[:11]), GuildSettings(r[0], r[11], r[12], r[13], bool(r[14]), r[15])) for r in rows]
 
         return await self._db.read(read)
 
@@ -161,8 +163,9 @@ def _write_schedule(conn: sqlite3.Connection, schedule: Schedule, now: datetime)
         (schedule.guild_id, to_ms(now)),
     )
     conn.execute(
-        f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL) "
+        f"INSERT INTO schedules ({_SCHEDULE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?) "
         "ON CONFLICT (guild_id, kind) DO UPDATE SET channel_id = excluded.channel_id, "
+        "course_id = excluded.course_id, "
         "local_time = excluded.local_time, weekdays = excluded.weekdays, role_id = excluded.role_id, "
         "close_after_minutes = excluded.close_after_minutes, enabled = excluded.enabled, "
         "last_error = NULL, last_error_at = NULL",
@@ -175,5 +178,6 @@ def _write_schedule(conn: sqlite3.Connection, schedule: Schedule, now: datetime)
             schedule.role_id,
             schedule.close_after_minutes,
             int(schedule.enabled),
+            schedule.course_id,
         ),
     )

@@ -203,3 +203,43 @@ async def test_leaderboards_and_stats_can_be_filtered_by_course(
     assert both["data"]["content"] == "Choose an element or a course, not both."
     assert stats["alice"]["description"].startswith("No answers yet")
     assert stats["bob"]["description"].startswith("1 answer, 100% right")
+
+
+async def test_a_schedule_can_post_from_its_own_course(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock, two_courses: Path
+) -> None:
+    """A daily question from the server's course and spot-the-mistake from another course, in another channel."""
+    guild = fake_discord.guild
+    at = (clock.now() + timedelta(hours=3)).astimezone(ZoneInfo("Europe/London")).strftime("%H:%M")
+    async with run_bot(content_dir=two_courses) as bot:
+        await _command(
+            fake_discord,
+            guild,
+            "setup daily",
+            {"channel": guild.channel("quiz"), "time": at, "timezone": "Europe/London"},
+        )
+        saved = await _command(
+            fake_discord,
+            guild,
+            "setup spot",
+            {"channel": guild.channel("general"), "time": at, "days": "every day", "course": "demo"},
+        )
+        assert "It comes from **Demo course**." in saved["data"]["content"]
+        refused = await _command(
+            fake_discord, guild, "setup spot", {"channel": guild.channel("general"), "time": at, "course": "maths"}
+        )
+        assert "There is no course 'maths'" in refused["data"]["content"]
+        shown = await _command(fake_discord, guild, "setup show", {})
+        fields = {f["name"]: f["value"] for f in shown["data"]["embeds"][0]["fields"]}
+        assert "Course: Demo course" in fields["Spot the mistake"] and "Course:" not in fields["Daily question"]
+        assert "Course: Customer Service (the default" in fields["Server"]
+        clock.advance(timedelta(hours=3))
+        for kind, channel in ((ScheduleKind.DAILY, "quiz"), (ScheduleKind.SPOT, "general")):
+            mark = fake_discord.mark()
+            assert bot.scheduler.run_soon(slot_job_id(guild.id, kind), datetime.now(UTC))
+            await fake_discord.wait_for_request("POST", rf"/channels/{guild.channel(channel).id}/messages", since=mark)
+        rows = await bot.services.db.fetch_all(
+            "SELECT kind, element_id FROM posts WHERE guild_id = ? AND origin = 'scheduled'", (guild.id,)
+        )
+    elements = dict(rows)
+    assert elements["question"] in SHIPPED_ELEMENTS and elements["challenge"] in DEMO_ELEMENTS

@@ -62,7 +62,7 @@ async def test_a_server_from_before_courses_keeps_its_settings_and_revises_the_d
         )
         assert settings.course_id is None
         [(schedule, scheduled_settings)] = await services.guilds.enabled_schedules()
-        assert (schedule.channel_id, scheduled_settings) == (5, settings)
+        assert (schedule.channel_id, schedule.course_id, scheduled_settings) == (5, None, settings)
         assert (await services.courses.of_guild(1)).id == SHIPPED_COURSE
         question = await services.selection.next_item(1, PostKind.QUESTION, "s", course_id=SHIPPED_COURSE)
         opened = await services.posting.open_scheduled(schedule, scheduled_settings)
