@@ -466,9 +466,7 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(
-        self, name: str, *, owner: FakeUser | None = None, shard: tuple[int, int] | None = None
-    ) -> FakeGuild:
+    def add_guild(self, name: str, *, owner: FakeUser | None = None, shard: tuple[int, int] | None = None) -> FakeGuild:
         """Add a guild; shard=(id, count) picks an id on that shard."""
         owner = owner or self.owner
         guild_id = self.snowflakes.next_on_shard(*shard) if shard else self.snowflakes.next()
