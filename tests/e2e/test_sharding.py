@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -128,3 +129,18 @@ async def test_shards_identify_no_faster_than_discords_max_concurrency(
     times = sorted(at for at, _ in gateway.identifies)
     assert len(times) == SHARDS
     assert times[1] - times[0] >= gateway.identify_window
+
+
+async def test_admin_status_shows_this_processs_shards(
+    fake_discord: FakeDiscord, two_processes: tuple[RevisionBot, RevisionBot]
+) -> None:
+    """Each process's /admin status lists its own shard with its latency and servers, out of the total."""
+    for shard_id in range(SHARDS):
+        guild = next(g for g in fake_discord.world.guilds.values() if shard_of(g.id, SHARDS) == shard_id)
+        interaction = await fake_discord.slash("admin status", {}, guild=guild, user=fake_discord.world.owner)
+        callback = await fake_discord.wait_for_callback(interaction)
+        fields = {f["name"]: f["value"] for f in callback["data"]["embeds"][0]["fields"]}
+        servers = sum(1 for g in fake_discord.world.guilds if shard_of(g, SHARDS) == shard_id)
+        assert re.fullmatch(
+            rf"{shard_id}: (latency unknown|\d+ ms), {servers} servers?", fields[f"Shards here (of {SHARDS})"]
+        )
