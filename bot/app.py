@@ -15,6 +15,7 @@ from bot.course.yamlsource import ContentError
 from bot.delivery import Delivery
 from bot.domain.clock import Clock, SystemClock
 from bot.domain.entities import PostKind
+from bot.domain.shards import IDENTIFY_WINDOW_S, IdentifyGate, ShardFilter
 from bot.scheduling import Scheduler
 from bot.services.container import Services, build_services
 from bot.services.courses import UnknownCourse
@@ -47,8 +48,14 @@ def intents() -> discord.Intents:
     return discord.Intents(guilds=True)
 
 
-class RevisionBot(commands.Bot):
-    """A revision bot for one or more study servers."""
+class RevisionBot(commands.AutoShardedBot):
+    """A revision bot for one or more study servers, on as many shards as Discord asks for (or SHARD_COUNT).
+
+    With SHARD_IDS it connects only those shards and schedules only their servers, so that several processes
+    can share the servers between them.
+    """
+
+    identify_window = IDENTIFY_WINDOW_S
 
     def __init__(self, settings: Settings, clock: Clock | None = None, **options: Any) -> None:
         super().__init__(
@@ -56,9 +63,13 @@ class RevisionBot(commands.Bot):
             intents=intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
             **options,
         )
         self.settings = settings
+        self.shard_filter = ShardFilter(settings.shard_count, settings.shard_ids)
+        self._identify_gate = IdentifyGate(1, self.identify_window)
         self.clock = clock or SystemClock()
         self.scheduler = Scheduler()
         self.delivery = Delivery(self)
@@ -77,6 +88,7 @@ class RevisionBot(commands.Bot):
     async def setup_hook(self) -> None:
         """Open the database, load content, add cogs and buttons, start the scheduler, sync commands."""
         settings = self.settings
+        await self._plan_shards()
         self._db = await Database.open(settings.database_file)
         catalog = await asyncio.to_thread(load_catalog, settings.content_dir, settings.cache_dir)
         log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
@@ -94,6 +106,28 @@ class RevisionBot(commands.Bot):
         await self.delivery.start()  # jobs added before the scheduler starts are registered in one pass
         self.scheduler.start()
         await self._sync_commands()
+
+    async def _plan_shards(self) -> None:
+        """Ask Discord for its shard count (unless SHARD_COUNT is set) and how many shards may IDENTIFY at once."""
+        recommended, _url, limit = await self.http.get_bot_gateway()
+        if self.shard_count is None:
+            self.shard_count = recommended
+        self._identify_gate = IdentifyGate(int(limit.get("max_concurrency", 1)), self.identify_window)
+        log.info(
+            "shards: %s of %d, %d may identify at once",
+            "all" if self.shard_ids is None else ",".join(map(str, self.shard_ids)),
+            self.shard_count,
+            self._identify_gate.max_concurrency,
+        )
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """Wait until Discord lets this shard's bucket IDENTIFY (max_concurrency shards per 5 seconds)."""
+        loop = asyncio.get_running_loop()
+        shard = shard_id or 0
+        while (delay := self._identify_gate.wait(shard, loop.time())) > 0:
+            log.info("shard waits to connect shard=%s seconds=%.1f", shard, delay)
+            await asyncio.sleep(delay)
+        self._identify_gate.identified(shard, loop.time())
 
     async def reload_content(self) -> Catalog:
         """Load the content again and switch the services to it; if it is invalid (ContentInvalid), nothing changes."""

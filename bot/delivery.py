@@ -71,8 +71,9 @@ class Delivery:
         """
         services = self._services
         now = services.clock.now()
+        mine = self._bot.shard_filter.owns  # another process runs the other shards' servers
         for post in await services.posting.open_posts():
-            if post.class_quiz_id is not None:
+            if post.class_quiz_id is not None or not mine(post.guild_id):
                 continue  # a class quiz resumes or ends its own questions (cogs/classquiz.py)
             if post.closes_at is not None and post.closes_at <= now:
                 await self.close_post(post.post_id)
@@ -80,11 +81,15 @@ class Delivery:
                 self._bot.scheduler.schedule_close(post.post_id, post.closes_at, self.close_post)
         soon = now + CATCH_UP_DELAY
         for post in await services.posting.reveal_pending():
+            if not mine(post.guild_id):
+                continue
             self._bot.scheduler.schedule_at(reveal_job_id(post.post_id), soon, self.reveal, post.post_id)
         for post in await services.posting.unsent():
+            if not mine(post.guild_id):
+                continue
             log.info("sending a post a stop or failure interrupted post=%s", post.post_id)
             self._bot.scheduler.schedule_at(send_job_id(post.post_id), soon, self.send_unsent, post.post_id)
-        schedules = await services.guilds.enabled_schedules()
+        schedules = [(s, g) for s, g in await services.guilds.enabled_schedules() if mine(s.guild_id)]
         # ZoneInfo keeps a zone cached only while something holds it (and its last 8): hold every zone in
         # use until the jobs' triggers do, or each settings.zone below would read its tz file again. The
         # files are read on a thread, off the event loop.
@@ -106,8 +111,8 @@ class Delivery:
         log.info("scheduled %d slots in %d time zones (%d catching up)", len(schedules), len(zones), caught_up)
 
     def schedule_next(self, schedule: Schedule, settings: GuildSettings) -> None:
-        """Schedule the schedule's next slot after now (or remove it when disabled)."""
-        if not schedule.enabled:
+        """Schedule the schedule's next slot after now (or remove it when disabled or on another process's shard)."""
+        if not schedule.enabled or not self._bot.shard_filter.owns(schedule.guild_id):
             self._bot.scheduler.remove_slot(schedule.guild_id, schedule.kind)
             return
         run_at = self._services.posting.next_slot(schedule, settings)

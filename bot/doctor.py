@@ -17,6 +17,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.course.loader import ContentInvalid, load_catalog
+from bot.domain.shards import describe_shard_ids
 from bot.invite import application_id_from_token
 from bot.logging_setup import LEVELS, level_number
 from bot.sandbox import read_sandbox
@@ -100,8 +101,16 @@ def check_settings(settings: Settings) -> CheckResult:
     return CheckResult(
         "settings",
         Status.PASSED,
-        f"CONTENT_DIR={settings.content_dir} DATA_DIR={settings.data_dir} LOG_LEVEL={level}",
+        f"CONTENT_DIR={settings.content_dir} DATA_DIR={settings.data_dir} LOG_LEVEL={level} {_shards(settings)}",
     )
+
+
+def _shards(settings: Settings) -> str:
+    """Say which shards this process runs: all of Discord's recommendation, all of SHARD_COUNT, or SHARD_IDS."""
+    if settings.shard_count is None:
+        return "shards: as many as Discord recommends"
+    mine = "all" if settings.shard_ids is None else describe_shard_ids(settings.shard_ids)
+    return f"shards: {mine} of {settings.shard_count}"
 
 
 def check_token(token: str) -> CheckResult:
@@ -239,6 +248,7 @@ async def check_login(token: str, api_base_url: str, timeout: float) -> CheckRes
         async with asyncio.timeout(timeout):
             me = await http.static_login(token)
             application = await http.application_info()
+            recommended, _url, limit = await http.get_bot_gateway()
     except discord.LoginFailure:
         return CheckResult(
             "login",
@@ -259,7 +269,11 @@ async def check_login(token: str, api_base_url: str, timeout: float) -> CheckRes
             await http.close()
     servers = application.get("approximate_guild_count")
     count = f"in {servers} server{'s' if servers != 1 else ''}" if servers is not None else "server count unknown"
-    return CheckResult("login", Status.PASSED, f"logged in as {me.get('username')} ({me.get('id')}), {count}")
+    at_once = limit.get("max_concurrency", 1)
+    shards = f"Discord recommends {recommended} shard{'s' if recommended != 1 else ''} ({at_once} may connect at once)"
+    return CheckResult(
+        "login", Status.PASSED, f"logged in as {me.get('username')} ({me.get('id')}), {count}; {shards}"
+    )
 
 
 def report_lines(results: list[CheckResult]) -> list[str]:

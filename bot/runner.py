@@ -68,7 +68,7 @@ def run_bot(settings: Settings) -> int:
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the intents this bot asked for.")
         return 1
-    except (aiohttp.ClientConnectionError, discord.DiscordServerError) as exc:
+    except (aiohttp.ClientConnectionError, discord.DiscordServerError, discord.GatewayNotFound) as exc:
         # One line, then exit 1: systemd starts the bot again after RestartSec, which is the retry.
         log.error(
             "Discord at %s is out of reach (%s): check the network, DNS and firewall. Exiting; the service restarts.",

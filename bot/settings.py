@@ -6,8 +6,10 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.domain.shards import parse_shard_ids
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,28 @@ class Settings(BaseSettings):
         default=False, description="Post generated questions and challenges before a tutor has reviewed them."
     )
 
+    shard_count: Annotated[int, Field(ge=1)] | None = Field(
+        default=None, description="Shards in all (default: Discord's recommendation)."
+    )
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = Field(
+        default=None, description="Shards this process runs, e.g. 0-3 or 0,2,5 (default: all; needs SHARD_COUNT)."
+    )
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _parse_shard_ids(cls, value: Any) -> Any:
+        return parse_shard_ids(value) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT, the number of shards in all")
+            if self.shard_ids and max(self.shard_ids) >= self.shard_count:
+                last = self.shard_count - 1
+                raise ValueError(f"SHARD_IDS go from 0 to {last} when SHARD_COUNT is {self.shard_count}")
+        return self
+
     @property
     def database_file(self) -> Path:
         return self.database_path or self.data_dir / "revbot.sqlite3"
@@ -64,6 +88,7 @@ _REASONS = {
     "int_from_float": "is not a whole number",
     "int_type": "is not a whole number",
     "greater_than": "must be a positive number",
+    "greater_than_equal": "must be 1 or more",
     "less_than": "is too large for a Discord id",
     "bool_parsing": "must be true or false",
 }
@@ -80,7 +105,11 @@ def load_settings(cls: type[S]) -> S:
 
 
 def _problem(error: Any) -> str:
+    if not error["loc"]:  # a rule across settings: its message names them
+        return str(error["ctx"]["error"]) if "ctx" in error else error["msg"]
     name = "_".join(str(part) for part in error["loc"]).upper()
+    if error["type"] == "value_error":
+        return f"{name}: {error['ctx']['error']}"
     return f"{name} {_REASONS.get(error['type'], error['msg'].lower())}"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +27,15 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class ShardStatus:
+    """One of this process's shards: its id, heartbeat latency and the servers on it."""
+
+    shard_id: int
+    latency_s: float | None
+    servers: int
+
+
+@dataclass(frozen=True, slots=True)
 class BotStatus:
     """A snapshot of the running bot."""
 
@@ -38,6 +48,8 @@ class BotStatus:
     content_version: str
     content_summary: str
     memory_bytes: int | None
+    shard_count: int
+    shards: tuple[ShardStatus, ...]
 
 
 def collect_status(bot: RevisionClient) -> BotStatus:
@@ -57,6 +69,15 @@ def collect_status(bot: RevisionClient) -> BotStatus:
         content_version=services.catalog.version[:12],
         content_summary=services.catalog.summary(),
         memory_bytes=resident_memory(),
+        shard_count=bot.shard_count or 1,
+        shards=tuple(
+            ShardStatus(
+                shard_id,
+                None if math.isinf(info.latency) else info.latency,  # inf until its first heartbeat answer
+                sum(1 for g in bot.guilds if g.shard_id == shard_id),
+            )
+            for shard_id, info in sorted(bot.shards.items())
+        ),
     )
 
 

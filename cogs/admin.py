@@ -100,6 +100,13 @@ def status_embed(status: BotStatus) -> discord.Embed:
         for job in status.soonest
         if job.next_run is not None
     ]
+    shards = [
+        f"{shard.shard_id}: "
+        + ("latency unknown" if shard.latency_s is None else f"{shard.latency_s * 1000:.0f} ms")
+        + f", {plural(shard.servers, 'server')}"
+        for shard in status.shards
+    ]
+    embed.add_field(name=f"Shards here (of {status.shard_count})", value="\n".join(shards) or "none", inline=False)
     jobs = plural(status.job_count, "scheduled job")
     embed.add_field(name="Scheduled jobs", value="\n".join([jobs, *soonest]), inline=False)
     embed.add_field(

@@ -279,6 +279,8 @@ class ClassQuiz(commands.GroupCog, group_name="class", group_description="Run a 
         """After a restart: resume a quiz whose question is still open, end any other cleanly."""
         service, now = self.service, self.bot.services.clock.now()
         for quiz in await service.live():
+            if not self.bot.shard_filter.owns(quiz.guild_id):
+                continue  # the process that runs the quiz's shard resumes or ends it
             try:
                 post = await service.current_post(quiz) if quiz.phase is Phase.QUESTION else None
                 channel = self.bot.get_partial_messageable(quiz.channel_id)

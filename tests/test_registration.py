@@ -17,6 +17,7 @@ from bot.course.catalog import Catalog
 from bot.course.loader import load_catalog
 from bot.delivery import CATCH_UP_DELAY, Delivery
 from bot.domain.entities import GuildSettings, Schedule, ScheduleKind, Weekdays
+from bot.domain.shards import ShardFilter
 from bot.domain.slots import next_slot
 from bot.scheduling import Scheduler, slot_job_id
 from bot.services.container import Services, build_services
@@ -48,11 +49,12 @@ class CountingScheduler(Scheduler):
 
 
 class FakeBot:
-    """What Delivery uses of the bot: its services and its scheduler."""
+    """What Delivery uses of the bot: its services, its scheduler and its shards (all of them)."""
 
     def __init__(self, services: Services, scheduler: Scheduler) -> None:
         self.services = services
         self.scheduler = scheduler
+        self.shard_filter = ShardFilter()
 
 
 @pytest.fixture(scope="module")

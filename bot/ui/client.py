@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from bot.course.catalog import Catalog
     from bot.delivery import Delivery
+    from bot.domain.shards import ShardFilter
     from bot.scheduling import Scheduler
     from bot.services.container import Services
 
@@ -28,10 +29,16 @@ class RevisionClient(Protocol):
 
     scheduler: Scheduler
     delivery: Delivery
+    shard_filter: ShardFilter
     started_at: datetime
 
     @property
     def guilds(self) -> Sequence[discord.Guild]: ...
+
+    @property
+    def shards(self) -> dict[int, discord.ShardInfo]: ...
+
+    shard_count: int | None
 
     async def reload_content(self) -> Catalog: ...
 

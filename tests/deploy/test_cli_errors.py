@@ -93,6 +93,26 @@ def test_a_malformed_setting_is_named_in_one_line(
     assert capsys.readouterr().err == "Setting not usable: DEV_GUILD_ID is not a whole number.\n"
 
 
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({"SHARD_COUNT": "0"}, "SHARD_COUNT must be 1 or more"),
+        ({"SHARD_IDS": "0-1"}, "SHARD_IDS needs SHARD_COUNT, the number of shards in all"),
+        ({"SHARD_COUNT": "2", "SHARD_IDS": "0-3"}, "SHARD_IDS go from 0 to 1 when SHARD_COUNT is 2"),
+        ({"SHARD_COUNT": "4", "SHARD_IDS": "2-1"}, "SHARD_IDS: the range '2-1' runs backwards"),
+    ],
+)
+def test_bad_shard_settings_are_named(
+    env: dict[str, str], problem: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Shard settings that cannot work stop `revbot run` with one line saying why, before it connects."""
+    cli_env.setenv("DISCORD_TOKEN", bot_token(APP_ID))
+    for name, value in env.items():
+        cli_env.setenv(name, value)
+    assert main(["run"]) == 2
+    assert capsys.readouterr().err == f"Setting not usable: {problem}.\n"
+
+
 def test_an_empty_setting_means_unset(tmp_path: Path, cli_env: pytest.MonkeyPatch) -> None:
     """`DEV_GUILD_ID=` (the example file's line, uncommented) is taken as not set."""
     (tmp_path / ".env").write_text("DEV_GUILD_ID=\nDISCORD_APPLICATION_ID=\nDATA_DIR=\n", encoding="utf-8")

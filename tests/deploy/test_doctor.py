@@ -104,7 +104,10 @@ async def test_login_against_the_fake_discord_counts_servers(fake_discord: FakeD
     fake_discord.world.token = bot_token(fake_discord.world.application_id)
     result = await check_login(fake_discord.token, fake_discord.api_base, timeout=5)
     assert result.status is Status.PASSED
-    assert result.detail == f"logged in as TestBot ({fake_discord.world.application_id}), in 1 server"
+    assert result.detail == (
+        f"logged in as TestBot ({fake_discord.world.application_id}), in 1 server; "
+        "Discord recommends 1 shard (1 may connect at once)"
+    )
 
 
 async def test_a_rejected_token_fails_the_login(fake_discord: FakeDiscord) -> None:

@@ -97,8 +97,8 @@ class Bot:
 
 
 async def _start(fake: FakeDiscord, data: Path) -> Bot:
-    """Start `revbot run` and wait until it has synced its commands (the end of its start-up)."""
-    mark = fake.mark()
+    """Start `revbot run` and wait until it has synced its commands and identified on the gateway."""
+    mark, identified = fake.mark(), fake.identify_count
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -116,6 +116,8 @@ async def _start(fake: FakeDiscord, data: Path) -> Bot:
     await asyncio.wait((synced, exited), return_when=asyncio.FIRST_COMPLETED)
     if synced.done() and synced.exception() is None:
         exited.cancel()
+        # A session closed by SIGTERM cannot be resumed, so events need the new process's own session.
+        await fake.wait_for(lambda: fake.identify_count > identified, timeout=30, what="the bot to identify")
         return bot
     synced.cancel()
     with contextlib.suppress(ProcessLookupError):  # it may have exited already: say why

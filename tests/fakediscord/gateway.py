@@ -1,4 +1,4 @@
-"""The websocket gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, member chunks."""
+"""The websocket gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME, member chunks, shards."""
 
 from __future__ import annotations
 
@@ -20,6 +20,13 @@ DISPATCH, HEARTBEAT, IDENTIFY, PRESENCE, RESUME, RECONNECT = 0, 1, 2, 3, 6, 7
 REQUEST_MEMBERS, INVALID_SESSION, HELLO, HEARTBEAT_ACK = 8, 9, 10, 11
 GUILD_MEMBERS_INTENT = 1 << 1
 AUTHENTICATION_FAILED = 4004
+# Events whose payload names their guild as "id" rather than "guild_id".
+GUILD_SELF_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard Discord sends a guild's events to (its own copy: the fake does not trust the bot's)."""
+    return (guild_id >> 22) % shard_count
 
 
 @dataclass(eq=False)
@@ -30,6 +37,7 @@ class GatewaySession:
     intents: int
     identify: dict[str, Any]
     ws: web.WebSocketResponse | None = None
+    shard: tuple[int, int] = (0, 1)  # (shard id, shard count) from IDENTIFY
     seq: int = 0
     resumable: bool = True
     sent: list[tuple[int, str]] = field(default_factory=list)  # (seq, frame) for replay on RESUME
@@ -39,6 +47,11 @@ class GatewaySession:
     def connected(self) -> bool:
         return self.ws is not None and not self.ws.closed
 
+    def carries(self, guild_id: int | None) -> bool:
+        """Tell whether Discord sends this guild's events on this session (events with no guild go to shard 0)."""
+        shard_id, count = self.shard
+        return shard_id == (0 if guild_id is None else shard_of(guild_id, count))
+
 
 class Gateway:
     def __init__(self, fake: FakeDiscord, *, heartbeat_interval_ms: int = 41250) -> None:
@@ -47,6 +60,14 @@ class Gateway:
         self.sessions: list[GatewaySession] = []
         self.received: list[dict[str, Any]] = []  # every frame the bot sent, in order (tokens included)
         self.resumes = 0
+        # What GET /gateway/bot reports, and the IDENTIFY rate limit: one IDENTIFY per bucket (shard id %
+        # max_concurrency) per identify_window seconds, a faster one answered INVALID_SESSION. Discord's window
+        # is 5 s; the default 0 enforces nothing, so tests may restart a bot at once.
+        self.recommended_shards = 1
+        self.max_concurrency = 1
+        self.identify_window = 0.0
+        self.identifies: list[tuple[float, int]] = []  # (loop time, shard id) of each IDENTIFY accepted
+        self.identify_refusals: list[int] = []  # shard ids whose IDENTIFY came too soon after their bucket's last
         self._sockets: set[web.WebSocketResponse] = set()
         self._closed_by_us: set[web.WebSocketResponse] = set()
 
@@ -91,7 +112,9 @@ class Gateway:
             if data.get("token") != self.fake.world.token:
                 await ws.close(code=AUTHENTICATION_FAILED, message=b"Authentication failed.")
                 return session
-            session = await self._identify(ws, data)
+            session = await self._identify(ws, data) if self._may_identify(data) else None
+            if session is None:
+                await ws.send_str(json.dumps({"op": INVALID_SESSION, "d": False}))
         elif op == RESUME:
             session = await self._resume(ws, data)
         elif op == REQUEST_MEMBERS and session is not None:
@@ -100,14 +123,28 @@ class Gateway:
             log.warning("fake gateway: unhandled op %s", op)
         return session
 
+    def _may_identify(self, data: dict[str, Any]) -> bool:
+        """Record an IDENTIFY; False (and a refusal recorded) if its bucket identified less than a window ago."""
+        shard_id = int((data.get("shard") or [0, 1])[0])
+        now = asyncio.get_running_loop().time()
+        bucket = shard_id % self.max_concurrency
+        if any(at > now - self.identify_window and s % self.max_concurrency == bucket for at, s in self.identifies):
+            self.identify_refusals.append(shard_id)
+            return False
+        self.identifies.append((now, shard_id))
+        return True
+
     async def _identify(self, ws: web.WebSocketResponse, data: dict[str, Any]) -> GatewaySession:
         world = self.fake.world
-        session = GatewaySession(secrets.token_hex(16), int(data.get("intents", 0)), data, ws)
+        shard_id, count = data.get("shard") or [0, 1]
+        session = GatewaySession(secrets.token_hex(16), int(data.get("intents", 0)), data, ws, shard=(shard_id, count))
         self.sessions.append(session)
+        guilds = [g for g in world.guilds.values() if session.carries(g.id)]
         ready = {
             "v": 10,
             "user": world.bot_user_payload(),
-            "guilds": [{"id": str(g), "unavailable": True} for g in world.guilds],
+            "guilds": [{"id": str(g.id), "unavailable": True} for g in guilds],
+            "shard": [shard_id, count],
             "session_id": session.id,
             "session_type": "normal",
             "resume_gateway_url": self.fake.gateway_url,
@@ -122,7 +159,7 @@ class Gateway:
         }
         await self._send_dispatch(session, "READY", ready)
         all_members = bool(session.intents & GUILD_MEMBERS_INTENT)
-        for guild in world.guilds.values():
+        for guild in guilds:
             await self._send_dispatch(session, "GUILD_CREATE", guild.gateway_payload(include_all_members=all_members))
         return session
 
@@ -182,12 +219,19 @@ class Gateway:
                     session.ws = None  # kept in ``sent``; a RESUME replays it
             return session.seq
 
+    def session_for(self, guild_id: int | None) -> GatewaySession | None:
+        """The latest live session that carries this guild's events (its shard's), if any."""
+        live = [s for s in self.sessions if s.resumable and s.carries(guild_id)]
+        return live[-1] if live else None
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send an event to the bot's current session (buffered for RESUME while it reconnects)."""
-        session = self.current
+        """Send an event to the session of the guild's shard (buffered for RESUME while it reconnects)."""
+        guild_id = data.get("id") if event in GUILD_SELF_EVENTS else data.get("guild_id")
+        session = self.session_for(int(guild_id) if guild_id is not None else None)
         if session is None:
             raise RuntimeError(
-                "no bot is connected to the fake gateway: start the bot and wait until it is ready first"
+                f"no bot is connected to the fake gateway for guild {guild_id}: "
+                "start the bot (with that guild's shard) and wait until it is ready first"
             )
         return await self._send_dispatch(session, event, data)
 

@@ -68,6 +68,9 @@ async def _wait_until_ready(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     wanted = set(fake.world.guilds)
+    shard_ids, shard_count = getattr(bot, "shard_ids", None), bot.shard_count
+    if shard_ids is not None and shard_count:  # a bot that runs some shards gets only their guilds
+        wanted = {g for g in wanted if (g >> 22) % shard_count in shard_ids}
     while not (bot.is_ready() and wanted <= {g.id for g in bot.guilds}):
         if task.done():
             error = None if task.cancelled() else task.exception()

@@ -130,8 +130,9 @@ class RestApi:
         return {"url": self.fake.gateway_url}
 
     async def get_gateway_bot(self, request: web.Request) -> Any:
-        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}
-        return {"url": self.fake.gateway_url, "shards": 1, "session_start_limit": limit}
+        gateway = self.fake.gateway
+        limit = {"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": gateway.max_concurrency}
+        return {"url": self.fake.gateway_url, "shards": gateway.recommended_shards, "session_start_limit": limit}
 
     # Application commands
 

@@ -69,6 +69,13 @@ class Snowflakes:
         self._last = max(self._last + 1, now)
         return self._last
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A fresh id of a guild that Discord puts on the given shard ((id >> 22) % shard_count)."""
+        stamp = self.next() >> 22
+        stamp += (shard_id - stamp) % shard_count
+        self._last = max(self._last, stamp << 22)
+        return self._last
+
 
 @dataclass(eq=False)
 class FakeUser:
@@ -459,9 +466,11 @@ class World:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner: FakeUser | None = None) -> FakeGuild:
+    def add_guild(self, name: str, *, owner: FakeUser | None = None, shard: tuple[int, int] | None = None) -> FakeGuild:
+        """Add a guild; shard=(id, count) picks an id on that shard."""
         owner = owner or self.owner
-        guild = FakeGuild(self, self.snowflakes.next(), name, owner.id)
+        guild_id = self.snowflakes.next_on_shard(*shard) if shard else self.snowflakes.next()
+        guild = FakeGuild(self, guild_id, name, owner.id)
         if owner.id != self.bot.id:
             guild.add_member(owner)
         self.guilds[guild.id] = guild
