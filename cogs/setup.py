@@ -227,8 +227,8 @@ class Setup(commands.GroupCog, group_name="setup", group_description="Set up the
         except UnknownCourse as exc:
             raise UserFacingError(str(exc)) from None
         await interaction.response.send_message(
-            f"This server now revises **{chosen.title}**. Scheduled posts, /post, /spot, /practice, /revise and "
-            "class quizzes use only this course.",
+            f"This server now revises **{chosen.title}**. /post, /spot, /practice, /revise, class quizzes and "
+            "scheduled posts (unless a schedule names its own course) use only this course.",
             ephemeral=True,
         )
 
