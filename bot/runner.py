@@ -12,11 +12,14 @@ import discord
 import yarl
 
 from bot.app import RevisionBot
+from bot.course.loader import ContentInvalid
 from bot.logging_setup import configure_logging
 from bot.services.courses import UnknownCourse
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+CONTENT_ERRORS_SHOWN = 20  # the rest are one `revbot content validate` away
 
 
 def point_at_discord(settings: Settings) -> None:
@@ -65,6 +68,16 @@ def run_bot(settings: Settings) -> int:
     except UnknownCourse as exc:
         log.error("DEFAULT_COURSE cannot be used: %s", exc)
         return 1
+    except ContentInvalid as exc:
+        # Exit 2, like a missing token: restarting cannot help until someone fixes the files.
+        for error in exc.errors[:CONTENT_ERRORS_SHOWN]:
+            log.error("content: %s", error)
+        log.error(
+            "Not started: %d problem(s) in %s. `revbot content validate` lists them all; fix them and start again.",
+            len(exc.errors),
+            settings.content_dir,
+        )
+        return 2
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the intents this bot asked for.")
         return 1

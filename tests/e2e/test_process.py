@@ -75,3 +75,36 @@ async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDis
     assert "synced" in log
     assert token not in log
     assert (tmp_path / "data" / "revbot.sqlite3").is_file()
+
+
+async def test_content_with_problems_stops_the_start_in_a_few_lines(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """Broken content is named file:line in the log, with no traceback, and the exit code (2) stops restarts."""
+    content = tmp_path / "content" / "demo"
+    content.mkdir(parents=True)
+    (content / "course.yaml").write_text("id: demo\ntitle: Demo\nelements: [alpha]\n", encoding="utf-8")
+    (content / "alpha.yaml").write_text("id: alpha\ntitle: [not, text]\n", encoding="utf-8")
+    token = bot_token(fake_discord.world.application_id)
+    fake_discord.world.token = token
+    env = _env(
+        tmp_path,
+        DISCORD_TOKEN=token,
+        DISCORD_API_BASE_URL=fake_discord.api_base,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+        CONTENT_DIR=str(tmp_path / "content"),
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    log = out.decode()
+    assert proc.returncode == 2, log
+    assert "Traceback" not in log
+    assert "alpha.yaml:2: title:" in log
+    assert "revbot content validate" in log
