@@ -60,16 +60,17 @@ def run_bot(settings: Settings) -> int:
     configure_logging(settings.log_level, (token,))
     point_at_discord(settings)
     bot = RevisionBot(settings)
+    # Exit 2 where a setting, the token or the content needs fixing (systemd does not restart on it), and 1
+    # where trying again later may work.
     try:
         asyncio.run(serve(bot, token))
     except discord.LoginFailure:
         log.error("Discord rejected the token. Check DISCORD_TOKEN: copy it again from the Developer Portal.")
-        return 1
+        return 2
     except UnknownCourse as exc:
         log.error("DEFAULT_COURSE cannot be used: %s", exc)
-        return 1
+        return 2
     except ContentInvalid as exc:
-        # Exit 2, like a missing token: restarting cannot help until someone fixes the files.
         for error in exc.errors[:CONTENT_ERRORS_SHOWN]:
             log.error("content: %s", error)
         log.error(
@@ -80,7 +81,7 @@ def run_bot(settings: Settings) -> int:
         return 2
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the intents this bot asked for.")
-        return 1
+        return 2
     except (aiohttp.ClientConnectionError, discord.DiscordServerError, discord.GatewayNotFound) as exc:
         # One line, then exit 1: systemd starts the bot again after RestartSec, which is the retry.
         log.error(

@@ -108,3 +108,32 @@ async def test_content_with_problems_stops_the_start_in_a_few_lines(fake_discord
     assert "Traceback" not in log
     assert "alpha.yaml:2: title:" in log
     assert "revbot content validate" in log
+
+
+async def test_a_rejected_token_stops_with_exit_2_so_systemd_does_not_loop(
+    fake_discord: FakeDiscord, tmp_path: Path
+) -> None:
+    """A token Discord refuses is said in one line, and exit code 2 keeps the service from restarting forever."""
+    fake_discord.world.token = bot_token(fake_discord.world.application_id, secret="r" * 38)
+    token = bot_token(fake_discord.world.application_id)  # well formed, but not the bot's
+    env = _env(
+        tmp_path,
+        DISCORD_TOKEN=token,
+        DISCORD_API_BASE_URL=fake_discord.api_base,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    log = out.decode()
+    assert proc.returncode == 2, log
+    assert "Discord rejected the token" in log and "Traceback" not in log
+    assert token not in log
