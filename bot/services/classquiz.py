@@ -17,6 +17,7 @@ from bot.domain.clock import Clock
 from bot.domain.entities import NewPost, Post, PostKind, PostState
 from bot.domain.ranking import competition_ranks
 from bot.domain.scoring import Origin
+from bot.domain.spreadsheet import spreadsheet_text
 from bot.services.courses import CourseService
 from bot.services.posting import NothingToPost, layout
 from bot.storage.classquiz import ClassQuizRepository
@@ -39,15 +40,6 @@ CSV_HEADER = (
     "seconds",
     "points",
 )
-# A cell starting with one of these is a formula to Excel, LibreOffice and Google Sheets (OWASP "CSV Injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_text(text: str) -> str:
-    """Return text so that a spreadsheet shows it as written: a leading ' stops it being read as a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 class QuizAlreadyLive(Exception):
     """The channel already has a live class quiz."""
 
@@ -303,7 +295,7 @@ class ClassQuizService:
                         spreadsheet_text(s.name),
                         s.user_id,
                         LETTERS[a.choice],
-                        shown[a.choice] if a.choice < len(shown) else "",
+                        spreadsheet_text(shown[a.choice]) if a.choice < len(shown) else "",
                         "yes" if a.correct else "no",
                         seconds,
                         a.points,

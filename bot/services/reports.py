@@ -13,6 +13,7 @@ from bot.course.catalog import Catalog
 from bot.course.models import OPTION_LETTERS as LETTERS
 from bot.domain.entities import PostKind
 from bot.domain.itemstats import ItemResponse, ItemStats, item_stats
+from bot.domain.spreadsheet import spreadsheet_text
 from bot.storage.reports import ReportRepository
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ class ReportService:
                     _decimal(s.facility),
                     _decimal(s.discrimination),
                     LETTERS[s.most_chosen_wrong] if s.most_chosen_wrong is not None else "",
-                    s.most_chosen_wrong_text or "",
+                    spreadsheet_text(s.most_chosen_wrong_text or ""),
                     *counts,
                 )
             )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -237,3 +239,19 @@ async def test_shuffled_posts_are_counted_by_the_written_option(core: Core, repo
     assert stats.choice_counts == (2, 0, 3)
     assert stats.facility == 2 / 5
     assert stats.most_chosen_wrong_text == "Neither"
+
+
+async def test_an_option_that_looks_like_a_formula_is_written_as_text(core: Core, tmp_path: Path) -> None:
+    """An option starting with '-' (as an imported bank may have) cannot run as a formula in the CSV."""
+    folder = tmp_path / "formula" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "course.yaml").write_text(COURSE, encoding="utf-8")
+    (folder / "alpha.yaml").write_text(
+        ALPHA_MORE.replace("      - Neither\n", '      - "-1 for neither"\n'), encoding="utf-8"
+    )
+    (folder / "beta.yaml").write_text(BETA, encoding="utf-8")
+    reports = ReportService(ReportRepository(core.db), load_catalog(folder))
+    post = await _question(core, "alpha.q.first", correct=0, options=3)
+    await _answers(core, post, {1: 2, 2: 2})
+    rows = list(csv.reader(io.StringIO(reports.question_report_csv(await reports.question_report(1)))))
+    assert rows[1][6] == "'-1 for neither"
