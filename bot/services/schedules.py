@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,10 +68,9 @@ class ScheduleService:
             weekdays = parse_weekdays(days_text)
         except ValueError as exc:
             raise InvalidSchedule(str(exc)) from None
-        settings = replace(settings, timezone=zone.key)
         schedule = Schedule(
             guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_hours * 60, course_id=course_id
         )
         now = self._clock.now()
-        await self._guilds.save_with_schedule(settings, schedule, now)
+        settings = await self._guilds.save_with_schedule(schedule, zone.key, now)
         return SavedSchedule(schedule, settings, next_slot(local_time, weekdays, settings.zone, now))

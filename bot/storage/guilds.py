@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
@@ -74,14 +75,20 @@ class GuildRepository:
         """Create or replace a server's schedule of a kind (creating the server's row if needed)."""
         await self._db.write(lambda conn: _write_schedule(conn, schedule, now))
 
-    async def save_with_schedule(self, settings: GuildSettings, schedule: Schedule, now: datetime) -> None:
-        """Save a server's settings and one of its schedules together, or neither."""
+    async def save_with_schedule(self, schedule: Schedule, timezone: str, now: datetime) -> GuildSettings:
+        """Save one of a server's schedules and set the server's timezone together, or neither.
 
-        def write(conn: sqlite3.Connection) -> None:
+        The rest of the settings are read inside the same transaction, so a change made meanwhile (a tutor
+        role, a week start) is kept. Return the server's settings as saved.
+        """
+
+        def write(conn: sqlite3.Connection) -> GuildSettings:
+            settings = replace(guild_settings_in(conn, schedule.guild_id), timezone=timezone)
             _write_settings(conn, settings, now)
             _write_schedule(conn, schedule, now)
+            return settings
 
-        await self._db.write(write)
+        return await self._db.write(write)
 
     async def schedules(self, guild_id: int) -> list[Schedule]:
         rows = await self._db.fetch_all(
