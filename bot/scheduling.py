@@ -157,7 +157,7 @@ class Scheduler:
         return sorted(job.id for job in self._aps.get_jobs())
 
     def run_soon(self, job_id: str, when: datetime) -> bool:
-        """Move a job to run at when (used to catch up after downtime, and by tests)."""
+        """Move a job to run at when: the controlled clock for APScheduler that end-to-end tests use."""
         job = self._aps.get_job(job_id)
         if job is None:
             return False

@@ -537,7 +537,7 @@ def report_lines(report: Report) -> Iterator[str]:
         else:
             where = "right options" if kind == KINDS[0] else "mistaken lines"
             yield f"Absolute words in {kind}: {counts['right']} in {where}, {counts['other']} in the others."
-    yield "Where the right option sits (multiple choice):"
+    yield "Where the right option sits as written (multiple choice; posts shuffle all but fixed_order items):"
     for element_id, counts in report.positions.items():
         spread = "  ".join(f"{OPTION_LETTERS[i]} {counts[i]}" for i in range(max(counts) + 1))
         yield f"  {element_id:<12} {spread}"

@@ -36,6 +36,9 @@ class RevisionClient(Protocol):
     def guilds(self) -> Sequence[discord.Guild]: ...
 
     @property
+    def user(self) -> discord.ClientUser | None: ...
+
+    @property
     def shards(self) -> dict[int, discord.ShardInfo]: ...
 
     shard_count: int | None
