@@ -77,7 +77,8 @@ async def convert(filename: str, data: bytes, course_id: str) -> Converted:
         except ContentInvalid as exc:
             raise ConversionFailed([_relative(str(e), root) for e in exc.errors]) from None
         _code, lint_output, lint_problems = await _run(root, "content", "lint", str(root / "content"), "--strict")
-        return Converted(content, messages, _lint_by_item(_messages(lint_output + lint_problems, root), content))
+        ids = {i.id for c in content.courses for e in c.elements for i in (*e.questions, *e.challenges)}
+        return Converted(content, messages, _lint_by_item(_messages(lint_output + lint_problems, root), ids))
 
 
 async def _run(cwd: Path, *args: str) -> tuple[int, str, str]:
@@ -117,9 +118,8 @@ def _messages(output: str, root: Path) -> list[str]:
     return [_relative(line, root) for line in output.splitlines() if line.strip()]
 
 
-def _lint_by_item(lines: list[str], content: Content) -> dict[str, list[str]]:
+def _lint_by_item(lines: list[str], ids: set[str]) -> dict[str, list[str]]:
     """Return the lint findings that name an item, by item id."""
-    ids = {i.id for c in content.courses for e in c.elements for i in (*e.questions, *e.challenges)}
     found: dict[str, list[str]] = {}
     for line in lines:
         for part in re.findall(r": ([a-z0-9][a-z0-9._-]*):", line):

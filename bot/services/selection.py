@@ -30,9 +30,7 @@ class SelectionService:
         The same seed and history give the same item.
         """
         postable = (
-            self._catalog.postable_question_ids
-            if kind is PostKind.QUESTION
-            else self._catalog.postable_challenge_ids
+            self._catalog.postable_question_ids if kind is PostKind.QUESTION else self._catalog.postable_challenge_ids
         )
         ids = postable(element_id, self._include_unreviewed, course_id)
         if element_id is None and own_course_id is not None:

@@ -138,7 +138,9 @@ async def test_review_buttons_work_after_a_restart(fake_discord: FakeDiscord, ru
         assert (await _post(fake_discord, guild, element)).content.startswith("Posted a question")
 
 
-async def test_a_hostile_file_can_neither_ping_nor_break_an_embed(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:
+async def test_a_hostile_file_can_neither_ping_nor_break_an_embed(
+    fake_discord: FakeDiscord, run_bot: BotRunner
+) -> None:
     """Mentions in an uploaded file reach Discord defused, in embeds that fit, with no mention allowed."""
     guild = fake_discord.guild
     async with run_bot() as bot:
