@@ -163,3 +163,4 @@ class Scheduler:
             return False
         job.modify(next_run_time=when)
         return True
+

@@ -181,7 +181,6 @@ class Database:
         rows = await self.fetch_all(sql, params)
         return rows[0] if rows else None
 
-
 def _rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     return [tuple(row) for row in conn.execute(sql, params).fetchall()]
 

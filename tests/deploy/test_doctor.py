@@ -30,6 +30,8 @@ CONTENT = Path(__file__).resolve().parents[2] / "content"
 DEPLOY = CONTENT.parent / "deploy"
 
 
+
+
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)  # no .env from the project folder
