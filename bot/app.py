@@ -14,7 +14,7 @@ from bot.course.loader import ContentInvalid, load_catalog
 from bot.course.yamlsource import ContentError
 from bot.delivery import Delivery
 from bot.domain.clock import Clock, SystemClock
-from bot.domain.entities import PostKind
+from bot.domain.entities import Post, PostKind
 from bot.domain.shards import IDENTIFY_WINDOW_S, IdentifyGate, ShardFilter
 from bot.scheduling import Scheduler
 from bot.services.container import Services, build_services
@@ -133,21 +133,15 @@ class RevisionBot(commands.AutoShardedBot):
             current = self.services
             catalog = await asyncio.to_thread(load_catalog, self.settings.content_dir, self.settings.cache_dir)
             merged = catalog.merged(await current.server_content.approved_content())
-            known = {PostKind.QUESTION: set(merged.question_ids()), PostKind.CHALLENGE: set(merged.challenge_ids())}
-            orphans = [p for p in await current.posting.open_posts() if p.item_id not in known.get(p.kind, {p.item_id})]
-            if orphans:  # closing them needs their item: keep it until they have closed
-                raise ContentInvalid(
-                    [
-                        ContentError(
-                            "open posts",
-                            None,
-                            f"post {p.post_id}",
-                            f"shows {p.kind.value} {p.item_id!r}, "
-                            f"which the new content lacks; it closes {p.closes_at:%Y-%m-%d %H:%M} UTC",
-                        )
-                        for p in orphans
-                    ]
+            problems = [
+                ContentError(
+                    "open posts", None, f"post {p.post_id}", f"{why}; it closes {p.closes_at:%Y-%m-%d %H:%M} UTC"
                 )
+                for p in await current.posting.open_posts()
+                if (why := _unfit(p, merged))
+            ]
+            if problems:  # closing them needs their item as it was shown: keep it until they have closed
+                raise ContentInvalid(problems)
             try:
                 services = self._services_over(current.db, merged, current.clock)
             except UnknownCourse as exc:  # DEFAULT_COURSE names a course the new content lacks
@@ -227,6 +221,21 @@ class RevisionBot(commands.AutoShardedBot):
         if self._db is not None:
             await self._db.close()
             self._db = None
+
+
+def _unfit(post: Post, catalog: Catalog) -> str | None:
+    """Say why an open post could not close with this content: its item is gone or has another number of options."""
+    try:
+        item = catalog.question(post.item_id).item if post.kind is PostKind.QUESTION else None
+        shown = item.choices if item is not None else catalog.challenge(post.item_id).item.options
+    except KeyError:
+        return f"shows {post.kind.value} {post.item_id!r}, which the new content lacks"
+    if len(shown) != post.option_count:
+        return (
+            f"shows {post.kind.value} {post.item_id!r} with {post.option_count} options; the new content gives it "
+            f"{len(shown)}, so the buttons would no longer match"
+        )
+    return None
 
 
 async def _handlers_done(timeout: float) -> None:  # noqa: ASYNC109 - shutdown must not hang forever

@@ -280,10 +280,15 @@ class Delivery:
         if post.channel_id is None or self._bot.user is None:
             return None
         channel = self._bot.get_partial_messageable(post.channel_id)
-        async for message in channel.history(limit=RECENT_MESSAGES):
-            if message.author.id == self._bot.user.id and shows_post(message, post.post_id):
-                log.info("found the message of a post sent before a stop post=%s message=%s", post.post_id, message.id)
-                return message
+        try:
+            async for message in channel.history(limit=RECENT_MESSAGES):
+                if message.author.id == self._bot.user.id and shows_post(message, post.post_id):
+                    log.info(
+                        "found the message of a post sent before a stop post=%s message=%s", post.post_id, message.id
+                    )
+                    return message
+        except discord.Forbidden as exc:  # no Read Message History: the post's nonce still stops a quick repeat
+            log.warning("cannot read the channel to find a post's message post=%s error=%s", post.post_id, exc)
         return None
 
     async def _sent(self, post: Post, message: discord.Message) -> None:
@@ -358,7 +363,8 @@ def _refusal(exc: Exception, channel_id: int) -> str:
         return str(exc)
     if isinstance(exc, discord.Forbidden):
         return (
-            f"Missing permission to post in <#{channel_id}> (View Channel, Send Messages and Embed Links are needed)."
+            f"Missing permission to post in <#{channel_id}> (View Channel, Send Messages, Embed Links and Read "
+            "Message History are needed)."
         )
     if isinstance(exc, discord.NotFound):
         return f"Channel {channel_id} no longer exists. Choose another channel with /setup."

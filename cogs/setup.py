@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links")
+NEEDED_PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history")
 WEEK_STARTS = [app_commands.Choice(name=n, value=v) for n, v in (("Monday", 0), ("Sunday", 6), ("Saturday", 5))]
 DAY_CHOICES = [
     app_commands.Choice(name=name, value=name[:3].lower())

@@ -190,3 +190,27 @@ async def test_reload_keeps_items_that_open_posts_show(
             in (data["content"])
         )
         assert bot.services is before
+
+
+async def test_reload_refuses_new_options_for_a_question_still_open(
+    fake_discord: FakeDiscord, run_bot: BotRunner, content: Path
+) -> None:
+    """An open question shown with four options keeps them: content giving it a fifth waits until it closes."""
+    async with run_bot(content_dir=content) as bot:
+        post = await fake_discord.slash("post question", {"element": "value"}, user="tutor", permissions=MANAGE_GUILD)
+        await fake_discord.wait_for_callback(post)
+        await fake_discord.wait_for_message(fake_discord.guild.channel("general"), lambda m: bool(m.embeds))
+        await fake_discord.wait_for_reply(post)
+        (opened,) = await bot.services.posting.open_posts()
+        question = bot.services.catalog.question(opened.item_id).item
+        assert question.options is not None and len(question.options) == opened.option_count < 5
+        path = content / "customer-service" / "value.yaml"
+        last = question.options[-1]
+        _edit(path, f'      - "{last}"\n', f'      - "{last}"\n      - "An option added after posting"\n')
+        before = bot.services
+        data = await _admin(fake_discord, "reload")
+        assert data["content"].startswith("❌ The new content has 1 problem.")
+        assert f"post {opened.post_id}: shows question '{opened.item_id}' with {opened.option_count} options" in (
+            data["content"]
+        )
+        assert bot.services is before

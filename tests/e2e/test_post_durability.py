@@ -163,3 +163,22 @@ async def test_a_click_being_answered_at_shutdown_gets_its_reply(
     async with run_bot() as bot:
         answers = await stored_answers(bot.services.db, post_id)
         assert [a.user_id for a in answers] == [fake_discord.guild.member("alice").user.id]
+
+
+async def test_a_retried_post_is_sent_where_the_bot_cannot_read_the_history(
+    fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
+) -> None:
+    """Without Read Message History the retry cannot look for its message: it posts (the nonce guards), not gives up."""
+    quiz = fake_discord.guild.channel("quiz")
+    async with run_bot() as bot:
+        await _setup_daily(fake_discord, clock)
+        clock.advance(timedelta(hours=3))
+        fake_discord.fail("POST", rf"/channels/{quiz.id}/messages", 503, times=1)
+        fake_discord.fail("GET", rf"/channels/{quiz.id}/messages", 403, {"code": 50001, "message": "Missing Access"})
+        await _fire(bot, slot_job_id(fake_discord.guild.id, ScheduleKind.DAILY))
+        await fake_discord.wait_for(lambda: any(j.startswith("send:") for j in bot.scheduler.job_ids()))
+        [job_id] = [j for j in bot.scheduler.job_ids() if j.startswith("send:")]
+        await _fire(bot, job_id)
+        await fake_discord.wait_for(lambda: bool(fake_discord.messages_in(quiz)), what="the post")
+        [message] = fake_discord.messages_in(quiz)
+        assert await _wait_recorded(fake_discord, bot, _buttons(message)[0][0]) == message.id
