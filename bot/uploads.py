@@ -18,8 +18,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.course.catalog import Content
-from bot.course.loader import ContentInvalid, load_content
+import yaml
+
+from bot.course.catalog import Content, Course
+from bot.course.loader import COURSE_FILE, ContentInvalid, load_content
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +81,34 @@ async def convert(filename: str, data: bytes, course_id: str) -> Converted:
         _code, lint_output, lint_problems = await _run(root, "content", "lint", str(root / "content"), "--strict")
         ids = {i.id for c in content.courses for e in c.elements for i in (*e.questions, *e.challenges)}
         return Converted(content, messages, _lint_by_item(_messages(lint_output + lint_problems, root), ids))
+
+
+def course_yaml(course: Course) -> dict[str, str]:
+    """Return a course as the files of a content folder: file name -> YAML."""
+    files = {f"{e.id}.yaml": _yaml(e.model_dump(mode="json", exclude_defaults=True)) for e in course.elements}
+    files[COURSE_FILE] = _yaml({"id": course.id, "title": course.title, "elements": [e.id for e in course.elements]})
+    return files
+
+
+async def course_gift(course: Course) -> str:
+    """Return a course as Moodle GIFT, written by the command line's `revbot content export`."""
+    with tempfile.TemporaryDirectory(prefix="revbot-export-") as folder:
+        root = Path(folder)
+        course_dir = root / "content" / course.id
+        course_dir.mkdir(parents=True)
+        for name, text in course_yaml(course).items():
+            (course_dir / name).write_text(text, encoding="utf-8")
+        out = root / "course.gift"
+        code, _output, problems = await _run(
+            root, "content", "export", str(root / "content"), "--format", "gift", "--out", str(out)
+        )
+        if code != 0:
+            raise ConversionFailed(_messages(problems, root))
+        return out.read_text(encoding="utf-8")
+
+
+def _yaml(data: object) -> str:
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
 
 
 async def _run(cwd: Path, *args: str) -> tuple[int, str, str]:

@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 MESSAGES_INLINE_MAX = 1_500  # longer lists of file:line messages go in a text file
 PROBLEMS_NAME = "upload-problems.txt"
-EXPORT_NAME = "server-course.yaml"
+GIFT_NAME = "server-course.gift"
+MAX_FILES = 10  # Discord's limit of attachments per message
 
 
 @app_commands.guild_only()
@@ -68,18 +69,25 @@ class Content(commands.GroupCog, group_name="content", group_description="This s
             del page["view"]
         await interaction.response.send_message(**page, ephemeral=True)
 
-    @app_commands.command(name="export", description="Get this server's approved questions as a YAML file")
+    @app_commands.command(name="export", description="Get this server's approved questions as YAML and GIFT")
     @tutor_only()
     async def export(self, interaction: discord.Interaction[RevisionClient]) -> None:
-        """Send the server's approved course as element YAML, privately."""
-        text = await self.bot.services.server_content.export_yaml(guild_id_of(interaction))
-        if text is None:
+        """Send the server's approved course as content YAML files and a GIFT file, privately."""
+        guild_id = guild_id_of(interaction)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        exported = await self.bot.services.server_content.export(guild_id)
+        if exported is None:
             raise UserFacingError("This server has no approved items yet. Review uploads with `/content review`.")
-        await interaction.response.send_message(
-            "This server's own course, in the same YAML as the bot's content files.",
-            file=discord.File(io.BytesIO(text.encode("utf-8")), filename=EXPORT_NAME),
+        files = [_file(name, text) for name, text in exported.files.items()]
+        await interaction.followup.send(
+            "This server's own course: the YAML files make a content folder, the GIFT file imports into Moodle.",
+            files=[*files[: MAX_FILES - 1], _file(GIFT_NAME, exported.gift)],
             ephemeral=True,
         )
+
+
+def _file(name: str, text: str) -> discord.File:
+    return discord.File(io.BytesIO(text.encode("utf-8")), filename=name)
 
 
 async def _send_with_messages(interaction: discord.Interaction[RevisionClient], summary: str, lines: list[str]) -> None:
@@ -92,7 +100,7 @@ async def _send_with_messages(interaction: discord.Interaction[RevisionClient], 
     else:
         await interaction.followup.send(
             f"{summary} The {plural(len(lines), 'message')} are in the attached file.",
-            file=discord.File(io.BytesIO(listing.encode("utf-8")), filename=PROBLEMS_NAME),
+            file=_file(PROBLEMS_NAME, listing),
             ephemeral=True,
         )
 

@@ -14,19 +14,25 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from bot.course.catalog import Content, Course
 from bot.course.models import ID_MAX_LENGTH, Challenge, Element, ElementNotes, Question
 from bot.domain.clock import Clock
 from bot.storage.server_content import NewItem, ServerContentRepository, StoredItem
-from bot.uploads import UPLOAD_MAX_BYTES, UPLOAD_SUFFIXES, ConversionFailed, Converted
+from bot.uploads import (
+    UPLOAD_MAX_BYTES,
+    UPLOAD_SUFFIXES,
+    ConversionFailed,
+    Converted,
+    course_gift,
+    course_yaml,
+)
 
 log = logging.getLogger(__name__)
 
 ITEMS_PER_UPLOAD_MAX = 200
 ITEMS_PER_SERVER_MAX = 2_000
 SERVER_COURSE_PREFIX = "server-"
+OWN_COURSE_TITLE = "This server's own questions"
 
 Converter = Callable[[str, bytes, str], Awaitable[Converted]]
 
@@ -45,6 +51,12 @@ class UploadResult:
     challenges: int
     skipped: int  # items already uploaded before
     messages: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class CourseExport:
+    files: dict[str, str]  # a content folder: file name -> YAML
+    gift: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,25 +176,25 @@ class ServerContentService:
                 courses.setdefault(stored.guild_id, []).append(_element(stored.notes_json, items))
         return Content(
             courses=tuple(
-                Course(id=server_course_id(g), title="This server's own questions", elements=tuple(e))
-                for g, e in courses.items()
+                Course(id=server_course_id(g), title=OWN_COURSE_TITLE, elements=tuple(e)) for g, e in courses.items()
             )
         )
 
-    async def export_yaml(self, guild_id: int) -> str | None:
-        """Return the server's approved course as element YAML documents (None if it has none)."""
+    async def export(self, guild_id: int) -> CourseExport | None:
+        """Return the server's approved course as content YAML files and as GIFT (None if it has none)."""
         elements = await self._repo.all_elements(guild_id)
         by_element: dict[str, list[StoredItem]] = {}
         for item in await self._repo.items(guild_id):
             by_element.setdefault(item.element_id, []).append(item)
-        documents = [
-            _element(e.notes_json, by_element[e.element_id]).model_dump(mode="json", exclude_defaults=True)
-            for e in elements
-            if e.element_id in by_element
-        ]
-        if not documents:
+        found = [_element(e.notes_json, by_element[e.element_id]) for e in elements if e.element_id in by_element]
+        if not found:
             return None
-        return yaml.safe_dump_all(documents, allow_unicode=True, sort_keys=False, width=100)
+        course = Course(id=server_course_id(guild_id), title=OWN_COURSE_TITLE, elements=tuple(found))
+        try:
+            gift = await course_gift(course)
+        except ConversionFailed as exc:  # the bot's own content always exports; say so loudly if not
+            raise RuntimeError(f"GIFT export failed: {exc.messages}") from None
+        return CourseExport(course_yaml(course), gift)
 
 
 def _scoped(guild_id: int, converted: Converted) -> tuple[list[tuple[str, str]], list[NewItem]]:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bot.cli import main
+from bot.course.loader import load_content
 from bot.services.server_content import server_course_id
 from tests.e2e.conftest import BotRunner
 from tests.fakediscord.server import FakeDiscord
@@ -195,3 +196,26 @@ async def test_backup_and_restore_bring_the_server_course_back(
         assert await _statuses(bot, guild) == before
         element = bot.services.catalog.question(item_id).element.id
         assert (await _post(fake_discord, guild, element)).content.startswith("Posted a question")
+
+
+async def test_export_gives_the_approved_items_as_a_content_folder_and_gift(
+    fake_discord: FakeDiscord, run_bot: BotRunner, tmp_path: Path
+) -> None:
+    """/content export sends YAML that loads as a course and GIFT with the approved question only."""
+    guild = fake_discord.guild
+    async with run_bot() as bot:
+        await bot.tree.sync()
+        await _upload(fake_discord, guild, "service.gift", (DATA / "service.gift").read_bytes())
+        approved, page = await _decide(fake_discord, await _review(fake_discord, guild), "a")
+        await _decide(fake_discord, page, "r")
+        interaction = await _slash(fake_discord, guild, "content export", {})
+        reply = await fake_discord.wait_for_reply(interaction, timeout=30)
+    assert reply.ephemeral
+    gift = reply.files.pop("server-course.gift").decode()
+    assert "HEAT model" in gift and "Empathy" not in gift
+    folder = tmp_path / "exported" / server_course_id(guild.id)
+    folder.mkdir(parents=True)
+    for name, data in reply.files.items():
+        (folder / name).write_bytes(data)
+    content, _version = load_content(folder.parent)
+    assert [q.id for c in content.courses for e in c.elements for q in e.questions] == [approved]
