@@ -80,23 +80,13 @@ def is_server_course(course_id: str) -> bool:
 
 
 def scoped_id(guild_id: int, local_id: str) -> str:
-    """Return an id in the server's own id space: 'g<guild in base 36>.<id>', shortened with a hash if too long."""
-    prefix = f"g{_base36(guild_id)}."
+    """Return an id in the server's own id space: 'g<guild id>.<id>', shortened with a hash if too long."""
+    prefix = f"g{guild_id}."
     scoped = prefix + local_id
     if len(scoped) <= ID_MAX_LENGTH:
         return scoped
     digest = hashlib.sha256(local_id.encode()).hexdigest()[:8]
     return f"{prefix}{local_id[: ID_MAX_LENGTH - len(prefix) - 9]}-{digest}"
-
-
-def _base36(n: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        n, r = divmod(n, 36)
-        out = digits[r] + out
-        if n == 0:
-            return out
 
 
 class ServerContentService:

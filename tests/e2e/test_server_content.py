@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.course.loader import load_content
 from bot.services.server_content import server_course_id
-from tests.e2e.conftest import BotRunner
+from tests.e2e.conftest import BotRunner, two_server_world
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import FakeGuild, World
 
@@ -22,12 +22,7 @@ NOTES = Path(__file__).resolve().parents[1] / "authoring" / "notes" / "first-aid
 @pytest.fixture
 def fake_discord_world() -> World:
     """Two servers with a #quiz channel each; the tutor and alice are in both."""
-    world = World.default()
-    second = world.add_guild("Second")
-    second.add_text_channel("quiz")
-    for name in ("alice", "tutor"):
-        second.add_member(next(u for u in world.users.values() if u.username == name))
-    return world
+    return two_server_world()
 
 
 async def _slash(fake: FakeDiscord, guild: FakeGuild, name: str, options: dict[str, Any], user: str = "tutor") -> Any:

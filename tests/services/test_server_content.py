@@ -81,3 +81,9 @@ def test_lint_findings_are_given_to_the_item_they_name() -> None:
     """A lint line 'file:line: id: message' becomes a warning on that item."""
     found = _lint_by_item(["x/a.yaml:12: heat: the right option is the longest", "Near-duplicate pairs: 0"], {"heat"})
     assert found == {"heat": ["the right option is the longest"]}
+
+
+def test_a_long_id_stays_within_the_id_limit_and_distinct() -> None:
+    """Ids near the 64-character limit are shortened with a hash, so two of them never become one."""
+    a, b = scoped_id(1234567890123456789, "x" * 60 + "a"), scoped_id(1234567890123456789, "x" * 60 + "b")
+    assert len(a) <= 64 and len(b) <= 64 and a != b
