@@ -6,12 +6,16 @@ from pathlib import Path
 
 import pytest
 
+from bot.course.loader import load_catalog
 from bot.domain.clock import FixedClock
+from bot.domain.entities import PostKind
 from bot.services import server_content
+from bot.services.container import build_services
 from bot.services.server_content import ServerContentService, UploadRefused, scoped_id
 from bot.storage.db import Database
 from bot.storage.server_content import ServerContentRepository
 from bot.uploads import UPLOAD_MAX_BYTES, _child_env, _lint_by_item, convert
+from tests.helpers import write_two_courses
 
 GIFT = (Path(__file__).resolve().parents[1] / "e2e" / "data" / "service.gift").read_bytes()
 
@@ -87,3 +91,23 @@ def test_a_long_id_stays_within_the_id_limit_and_distinct() -> None:
     """Ids near the 64-character limit are shortened with a hash, so two of them never become one."""
     a, b = scoped_id(1234567890123456789, "x" * 60 + "a"), scoped_id(1234567890123456789, "x" * 60 + "b")
     assert len(a) <= 64 and len(b) <= 64 and a != b
+
+
+async def test_approved_items_join_the_servers_rotation_and_stay_out_of_others(
+    db: Database, clock: FixedClock, service: ServerContentService, tmp_path: Path
+) -> None:
+    """Posts without an element draw on the server's course and its approved items; another server never gets them."""
+    await service.upload(1, "service.gift", GIFT)
+    pending = await service.next_pending(1)
+    assert pending is not None and await service.review(1, pending.item_id, approve=True)
+    base = load_catalog(write_two_courses(tmp_path / "content"))
+    services = build_services(db, base.merged(await service.approved_content()), clock, default_course="demo")
+    rotation = len(base.question_ids(course_id="demo")) + 1
+    posted = {
+        (await services.posting.open_manual(guild, 10, PostKind.QUESTION, None, 60, seed=n)).post.item_id
+        for guild in (1, 2)
+        for n in range(rotation)
+    }
+    mine = {p.item_id for p in await services.posting.open_posts() if p.guild_id == 1}
+    theirs = {p.item_id for p in await services.posting.open_posts() if p.guild_id == 2}
+    assert pending.item_id in mine and pending.item_id not in theirs and pending.item_id in posted
