@@ -135,8 +135,12 @@ async def _run(cwd: Path, *args: str) -> tuple[int, str, str]:
 
 def _child_env() -> dict[str, str]:
     """Return the environment for the importer: no token or other secret, only what Python needs."""
-    keep = ("PATH", "HOME", "LANG", "LC_ALL", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT", "TMPDIR")
-    return {key: os.environ[key] for key in keep if key in os.environ}
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "SYSTEMROOT", "TMPDIR")
+    env = {key: os.environ[key] for key in keep if key in os.environ}
+    # The child runs in a temporary folder: it finds this bot where this process found it, installed or not.
+    source = str(Path(__file__).resolve().parents[1])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (source, os.environ.get("PYTHONPATH")) if p)
+    return env
 
 
 def _relative(line: str, root: Path) -> str:
