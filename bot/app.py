@@ -24,6 +24,7 @@ from bot.storage.db import Database
 from bot.ui.boards import BoardPageButton
 from bot.ui.errors import install_error_handler
 from bot.ui.posts import AnswerButton
+from bot.ui.review import ReviewButton
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ EXTENSIONS = (
     "cogs.records",
     "cogs.admin",
     "cogs.classquiz",
+    "cogs.content",
 )
 
 
@@ -74,6 +76,7 @@ class RevisionBot(commands.AutoShardedBot):
         self.scheduler = Scheduler()
         self.delivery = Delivery(self)
         self._services: Services | None = None
+        self._base_catalog: Catalog | None = None  # the shipped content, without the servers' own courses
         self._db: Database | None = None
         self.started_at = self.clock.now()
         self._reload_lock = asyncio.Lock()
@@ -92,15 +95,10 @@ class RevisionBot(commands.AutoShardedBot):
         self._db = await Database.open(settings.database_file)
         catalog = await asyncio.to_thread(load_catalog, settings.content_dir, settings.cache_dir)
         log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
-        self._services = build_services(
-            self._db,
-            catalog,
-            self.clock,
-            include_unreviewed=settings.use_unreviewed_generated,
-            default_course=settings.default_course,
-        )
+        self._base_catalog = catalog
+        self._services = await self._build_services(self._db, catalog, self.clock)
         install_error_handler(self.tree)
-        self.add_dynamic_items(AnswerButton, BoardPageButton)
+        self.add_dynamic_items(AnswerButton, BoardPageButton, ReviewButton)
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self.delivery.start()  # jobs added before the scheduler starts are registered in one pass
@@ -134,30 +132,50 @@ class RevisionBot(commands.AutoShardedBot):
         async with self._reload_lock:
             current = self.services
             catalog = await asyncio.to_thread(load_catalog, self.settings.content_dir, self.settings.cache_dir)
+            merged = catalog.merged(await current.server_content.approved_content())
             problems = [
                 ContentError(
                     "open posts", None, f"post {p.post_id}", f"{why}; it closes {p.closes_at:%Y-%m-%d %H:%M} UTC"
                 )
                 for p in await current.posting.open_posts()
-                if (why := _unfit(p, catalog))
+                if (why := _unfit(p, merged))
             ]
             if problems:  # closing them needs their item as it was shown: keep it until they have closed
                 raise ContentInvalid(problems)
-            # Services are immutable and hold the catalog in several places: build a new set over the same
-            # database and clock, and swap it in one assignment. Work already running keeps the old set.
             try:
-                services = build_services(
-                    current.db,
-                    catalog,
-                    current.clock,
-                    include_unreviewed=self.settings.use_unreviewed_generated,
-                    default_course=self.settings.default_course,
-                )
+                services = self._services_over(current.db, merged, current.clock)
             except UnknownCourse as exc:  # DEFAULT_COURSE names a course the new content lacks
                 raise ContentInvalid([ContentError("DEFAULT_COURSE", None, "", str(exc))]) from None
             self._services = services
+            self._base_catalog = catalog
             log.info("content reloaded: %s version=%s", catalog.summary(), catalog.version[:12])
             return catalog
+
+    async def refresh_server_courses(self) -> None:
+        """Switch the services to a catalog with every server's approved uploaded items, at once."""
+        async with self._reload_lock:
+            current = self.services
+            if self._base_catalog is None:
+                raise RuntimeError("the bot has not finished starting")
+            self._services = await self._build_services(current.db, self._base_catalog, current.clock)
+            log.info("server courses refreshed: %s", self._services.catalog.summary())
+
+    async def _build_services(self, db: Database, base: Catalog, clock: Clock) -> Services:
+        """Return services over the shipped content merged with the servers' own approved courses."""
+        plain = self._services_over(db, base, clock)
+        extra = await plain.server_content.approved_content()
+        return self._services_over(db, base.merged(extra), clock) if extra.courses else plain
+
+    def _services_over(self, db: Database, catalog: Catalog, clock: Clock) -> Services:
+        # Services are immutable and hold the catalog in several places: a new catalog means a new set over
+        # the same database and clock, swapped in one assignment. Work already running keeps the old set.
+        return build_services(
+            db,
+            catalog,
+            clock,
+            include_unreviewed=self.settings.use_unreviewed_generated,
+            default_course=self.settings.default_course,
+        )
 
     async def _sync_commands(self) -> None:
         guild_id = self.settings.dev_guild_id

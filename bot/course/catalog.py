@@ -113,6 +113,21 @@ class Catalog:
             frozenset(i.id for e in elements for i in (*e.questions, *e.challenges) if _unreviewed(i)),
         )
 
+    def merged(self, extra: Content) -> Catalog:
+        """Return this catalog with extra courses added, whose ids must differ from this catalog's."""
+        if not extra.courses:
+            return self
+        other = Catalog.from_content(extra, self.version)
+        return Catalog(
+            self.version,
+            self.courses + other.courses,
+            (*self._notes.values(), *other._notes.values()),
+            self._question_ids | other._question_ids,
+            self._challenge_ids | other._challenge_ids,
+            _MergedItems(self, other),
+            self._unreviewed | other._unreviewed,
+        )
+
     def course(self, course_id: str) -> CourseInfo:
         """Return the course with this id (KeyError if there is none)."""
         return self._courses_by_id[course_id]
@@ -227,6 +242,23 @@ class _ValidatedItems:
 
     def challenge(self, challenge_id: str) -> Challenge:
         return self._challenges[challenge_id]
+
+
+class _MergedItems:
+    """Look an item up in the catalog that holds it."""
+
+    def __init__(self, first: Catalog, second: Catalog) -> None:
+        self._first = first
+        self._second = second
+
+    def _holder(self, item_id: str) -> Catalog:
+        return self._second if item_id in self._second._element_of else self._first
+
+    def question(self, question_id: str) -> Question:
+        return self._holder(question_id)._items.question(question_id)
+
+    def challenge(self, challenge_id: str) -> Challenge:
+        return self._holder(challenge_id)._items.challenge(challenge_id)
 
 
 # --- the compiled form --------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bot.services.practice import PracticeService
 from bot.services.reports import ReportService
 from bot.services.schedules import ScheduleService
 from bot.services.selection import SelectionService
+from bot.services.server_content import Converter, ServerContentService
 from bot.services.stats import LearnerStatsService
 from bot.services.summary import WeeklySummaryService
 from bot.storage.answers import AnswerRepository
@@ -27,7 +28,9 @@ from bot.storage.learners import LearnerRepository
 from bot.storage.posts import PostRepository
 from bot.storage.practice import PracticeRepository
 from bot.storage.reports import ReportRepository
+from bot.storage.server_content import ServerContentRepository
 from bot.storage.summaries import SummaryRepository
+from bot.uploads import convert
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,7 @@ class Services:
     learner_stats: LearnerStatsService
     class_quizzes: ClassQuizService
     schedules: ScheduleService
+    server_content: ServerContentService
 
 
 def build_services(
@@ -61,6 +65,7 @@ def build_services(
     *,
     include_unreviewed: bool = False,
     default_course: str | None = None,
+    converter: Converter = convert,
 ) -> Services:
     """Return the services over one database and catalog (unreviewed generated items are not posted by default).
 
@@ -91,4 +96,5 @@ def build_services(
         learner_stats=LearnerStatsService(LearnerRepository(db), catalog, leaderboards),
         class_quizzes=ClassQuizService(db, catalog, posts, ClassQuizRepository(db), courses, clock),
         schedules=ScheduleService(guilds, clock),
+        server_content=ServerContentService(ServerContentRepository(db), clock, converter),
     )

@@ -151,12 +151,16 @@ class PostingService:
     ) -> OpenedPost | None:
         """Choose the item (unless given) and create the post; None only when a scheduled post for the date exists.
 
-        Without an element, the item comes from the server's course.
+        Without an element, the item comes from the server's course or its own course of uploaded items.
         """
         if item_id is None:
-            if element_id is None and course_id is None:
-                course_id = (await self._courses.of_guild(guild_id)).id
-            item_id = await self._selection.next_item(guild_id, kind, seed, element_id, course_id)
+            own = None
+            if element_id is None:
+                if course_id is None:
+                    course_id = (await self._courses.of_guild(guild_id)).id
+                own_course = self._courses.own(guild_id)
+                own = own_course.id if own_course is not None else None
+            item_id = await self._selection.next_item(guild_id, kind, seed, element_id, course_id, own)
         if item_id is None:
             raise NothingToPost("there is nothing of this kind to post" + (f" in {element_id}" if element_id else ""))
         located = self._catalog.question(item_id) if kind is PostKind.QUESTION else self._catalog.challenge(item_id)

@@ -23,16 +23,18 @@ class SelectionService:
         seed: int | str,
         element_id: str | None = None,
         course_id: str | None = None,
+        own_course_id: str | None = None,
     ) -> str | None:
-        """Return the id of the next item of an element, else of a course (None if there is none).
+        """Return the id of the next item of an element, else of a course and the server's own (None if none).
 
         The same seed and history give the same item.
         """
-        ids = (
-            self._catalog.postable_question_ids(element_id, self._include_unreviewed, course_id)
-            if kind is PostKind.QUESTION
-            else self._catalog.postable_challenge_ids(element_id, self._include_unreviewed, course_id)
+        postable = (
+            self._catalog.postable_question_ids if kind is PostKind.QUESTION else self._catalog.postable_challenge_ids
         )
+        ids = postable(element_id, self._include_unreviewed, course_id)
+        if element_id is None and own_course_id is not None:
+            ids += postable(None, self._include_unreviewed, own_course_id)
         if not ids:
             return None
         history = await self._posts.item_history(guild_id, kind)

@@ -63,10 +63,16 @@ def named_course(interaction: discord.Interaction[RevisionClient], course: str |
 
 
 async def server_course(interaction: discord.Interaction[RevisionClient], element: str | None = None) -> CourseInfo:
-    """Return the course the server revises, refusing an element id that course does not have."""
+    """Return the course the server revises, or its own course if the element is one of that course's.
+
+    An element id neither course has is refused.
+    """
     services = interaction.client.services
     course = await services.courses.of_guild(interaction.guild_id)
+    own = services.courses.own(interaction.guild_id)
+    if element is not None and own is not None and element in own.element_ids:
+        return own
     if element is not None and element not in course.element_ids:
-        known = ", ".join(f"{e.id} ({e.title})" for e in services.catalog.elements(course.id))
+        known = ", ".join(f"{e.id} ({e.title})" for c in (course, own) if c for e in services.catalog.elements(c.id))
         raise UserFacingError(f"There is no element {clip(element, 64)!r}. Choose one of: {known}.")
     return course

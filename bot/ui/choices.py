@@ -48,13 +48,16 @@ async def days_autocomplete(_interaction: discord.Interaction[Any], current: str
 async def element_autocomplete(
     interaction: discord.Interaction[RevisionClient], current: str
 ) -> list[app_commands.Choice[str]]:
-    """Return the elements of the server's course whose title or id matches what has been typed."""
+    """Return the elements of the server's course and its own course whose title or id matches what has been typed."""
     typed = current.strip().lower()
     services = interaction.client.services
     course = await services.courses.of_guild(interaction.guild_id)
+    own = services.courses.own(interaction.guild_id)
     found = [
         app_commands.Choice(name=e.title[:100], value=e.id)
-        for e in services.catalog.elements(course.id)
+        for c in (course, own)
+        if c is not None
+        for e in services.catalog.elements(c.id)
         if typed in e.title.lower() or typed in e.id
     ]
     return found[:MAX_CHOICES]

@@ -15,10 +15,21 @@ from bot.domain.clock import FixedClock
 from bot.settings import Settings
 from tests.fakediscord.harness import LogErrors, capture_log_errors, running_bot
 from tests.fakediscord.server import FakeDiscord
+from tests.fakediscord.world import World
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 
 BotRunner = Callable[..., contextlib.AbstractAsyncContextManager[RevisionBot]]
+
+
+def two_server_world() -> World:
+    """Return the default world plus a second server with a #quiz channel, a tutor and the learner alice."""
+    world = World.default()
+    second = world.add_guild("Second")
+    second.add_text_channel("quiz")
+    for name in ("alice", "tutor"):
+        second.add_member(next(u for u in world.users.values() if u.username == name))
+    return world
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from bot.domain.entities import ScheduleKind
 from bot.scheduling import slot_job_id
 from bot.services.courses import UnknownCourse
 from bot.settings import Settings
-from tests.e2e.conftest import BotRunner
+from tests.e2e.conftest import BotRunner, two_server_world
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import FakeGuild, World
 from tests.helpers import SHIPPED_COURSE as SHIPPED
@@ -29,12 +29,7 @@ DEMO_ELEMENTS = {"alpha", "beta"}
 @pytest.fixture
 def fake_discord_world() -> World:
     """Two servers, each with a #quiz channel, a tutor and the learner alice."""
-    world = World.default()
-    second = world.add_guild("Second")
-    second.add_text_channel("quiz")
-    for name in ("alice", "tutor"):
-        second.add_member(next(u for u in world.users.values() if u.username == name))
-    return world
+    return two_server_world()
 
 
 @pytest.fixture
