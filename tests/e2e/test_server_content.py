@@ -10,7 +10,9 @@ import pytest
 from bot.cli import main
 from bot.course.loader import load_content
 from bot.services.server_content import server_course_id
+from cogs.classquiz import next_job_id
 from tests.e2e.conftest import BotRunner, two_server_world
+from tests.e2e.test_classquiz import _fire, _question
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import FakeGuild, World
 
@@ -214,3 +216,26 @@ async def test_export_gives_the_approved_items_as_a_content_folder_and_gift(
         (folder / name).write_bytes(data)
     content, _version = load_content(folder.parent)
     assert [q.id for c in content.courses for e in c.elements for q in e.questions] == [approved]
+
+
+async def test_approved_items_run_as_a_live_class_quiz(fake_discord: FakeDiscord, run_bot: BotRunner) -> None:
+    """From an uploaded GIFT file to a class quiz: the quiz's question is one the tutor approved."""
+    guild = next(iter(fake_discord.world.guilds.values()))
+    async with run_bot() as bot:
+        await bot.tree.sync()
+        await _upload(fake_discord, guild, "service.gift", (DATA / "service.gift").read_bytes())
+        approved = set()
+        page = await _review(fake_discord, guild)
+        for _ in range(2):
+            item_id, page = await _decide(fake_discord, page, "a")
+            approved.add(item_id)
+        element = bot.services.catalog.question(next(iter(approved))).element.id
+        start = await _slash(fake_discord, guild, "class start", {"element": element, "questions": 2, "seconds": 20})
+        callback = await fake_discord.wait_for_callback(start)
+        assert "get ready" in callback["data"]["embeds"][0]["title"]
+        quiz = await bot.services.class_quizzes.live_in_channel(guild.channel("quiz").id)
+        assert quiz is not None
+        await _fire(fake_discord, bot, next_job_id(quiz.quiz_id))
+        _message, post_id, _right = await _question(fake_discord, bot, 1)
+        post = await bot.services.posts.get(post_id)
+        assert post is not None and post.item_id in approved and post.guild_id == guild.id
