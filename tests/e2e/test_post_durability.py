@@ -76,18 +76,24 @@ async def test_a_post_discord_made_despite_a_503_is_not_made_twice(
     assert {(r.json["nonce"], r.json["enforce_nonce"]) for r in creates} == {(f"rbpost{post_id}", True)}
 
 
+async def _retry_job_after_a_failed_post(fake: FakeDiscord, bot: object, clock: FixedClock) -> str:
+    """Set the daily question up, fire its slot (whose post the test made fail) and return the retry's job id."""
+    await _setup_daily(fake, clock)
+    clock.advance(timedelta(hours=3))
+    await _fire(bot, slot_job_id(fake.guild.id, ScheduleKind.DAILY))
+    await fake.wait_for(lambda: any(j.startswith("send:") for j in bot.scheduler.job_ids()))  # type: ignore[attr-defined]
+    [job_id] = [j for j in bot.scheduler.job_ids() if j.startswith("send:")]  # type: ignore[attr-defined]
+    return job_id
+
+
 async def test_a_5xx_on_a_scheduled_post_is_retried_with_backoff(
     fake_discord: FakeDiscord, run_bot: BotRunner, clock: FixedClock
 ) -> None:
     """Two 503s: the post is tried 30 s and then 60 s later, and posted once; it is not left to the next day."""
     quiz = fake_discord.guild.channel("quiz")
+    fake_discord.fail("POST", rf"/channels/{quiz.id}/messages", 503, times=2)
     async with run_bot() as bot:
-        await _setup_daily(fake_discord, clock)
-        clock.advance(timedelta(hours=3))
-        fake_discord.fail("POST", rf"/channels/{quiz.id}/messages", 503, times=2)
-        await _fire(bot, slot_job_id(fake_discord.guild.id, ScheduleKind.DAILY))
-        await fake_discord.wait_for(lambda: any(j.startswith("send:") for j in bot.scheduler.job_ids()))
-        [job_id] = [j for j in bot.scheduler.job_ids() if j.startswith("send:")]
+        job_id = await _retry_job_after_a_failed_post(fake_discord, bot, clock)
         assert bot.scheduler.next_run(job_id) == clock.now() + RETRY_FIRST
         mark = fake_discord.mark()
         await _fire(bot, job_id)
@@ -170,14 +176,10 @@ async def test_a_retried_post_is_sent_where_the_bot_cannot_read_the_history(
 ) -> None:
     """Without Read Message History the retry cannot look for its message: it posts (the nonce guards), not gives up."""
     quiz = fake_discord.guild.channel("quiz")
+    fake_discord.fail("POST", rf"/channels/{quiz.id}/messages", 503, times=1)
+    fake_discord.fail("GET", rf"/channels/{quiz.id}/messages", 403, {"code": 50001, "message": "Missing Access"})
     async with run_bot() as bot:
-        await _setup_daily(fake_discord, clock)
-        clock.advance(timedelta(hours=3))
-        fake_discord.fail("POST", rf"/channels/{quiz.id}/messages", 503, times=1)
-        fake_discord.fail("GET", rf"/channels/{quiz.id}/messages", 403, {"code": 50001, "message": "Missing Access"})
-        await _fire(bot, slot_job_id(fake_discord.guild.id, ScheduleKind.DAILY))
-        await fake_discord.wait_for(lambda: any(j.startswith("send:") for j in bot.scheduler.job_ids()))
-        [job_id] = [j for j in bot.scheduler.job_ids() if j.startswith("send:")]
+        job_id = await _retry_job_after_a_failed_post(fake_discord, bot, clock)
         await _fire(bot, job_id)
         await fake_discord.wait_for(lambda: bool(fake_discord.messages_in(quiz)), what="the post")
         [message] = fake_discord.messages_in(quiz)

@@ -77,6 +77,24 @@ async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDis
     assert (tmp_path / "data" / "revbot.sqlite3").is_file()
 
 
+async def _run_until_it_stops(tmp_path: Path, env: dict[str, str], *, expect: int) -> str:
+    """Run `revbot run` until it exits by itself; check its exit code and return its log."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
+    log = out.decode()
+    assert proc.returncode == expect, log
+    return log
+
+
 async def test_content_with_problems_stops_the_start_in_a_few_lines(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     """Broken content is named file:line in the log, with no traceback, and the exit code (2) stops restarts."""
     content = tmp_path / "content" / "demo"
@@ -92,19 +110,7 @@ async def test_content_with_problems_stops_the_start_in_a_few_lines(fake_discord
         DISCORD_GATEWAY_URL=fake_discord.gateway_url,
         CONTENT_DIR=str(tmp_path / "content"),
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
-    log = out.decode()
-    assert proc.returncode == 2, log
+    log = await _run_until_it_stops(tmp_path, env, expect=2)
     assert "Traceback" not in log
     assert "alpha.yaml:2: title:" in log
     assert "revbot content validate" in log
@@ -122,18 +128,6 @@ async def test_a_rejected_token_stops_with_exit_2_so_systemd_does_not_loop(
         DISCORD_API_BASE_URL=fake_discord.api_base,
         DISCORD_GATEWAY_URL=fake_discord.gateway_url,
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
-    log = out.decode()
-    assert proc.returncode == 2, log
+    log = await _run_until_it_stops(tmp_path, env, expect=2)
     assert "Discord rejected the token" in log and "Traceback" not in log
     assert token not in log
