@@ -30,6 +30,11 @@ class Settings(BaseSettings):
     content_dir: Path = Field(default=Path("content"), description="Folder with the course content.")
     data_dir: Path = Field(default=Path("data"), description="Folder for the database and caches.")
     database_path: Path | None = Field(default=None, description="SQLite file (default: DATA_DIR/revbot.sqlite3).")
+    database_url: SecretStr | None = Field(
+        default=None,
+        description="PostgreSQL database that several processes share, e.g. postgresql://revbot@127.0.0.1/revbot "
+        "(default: the SQLite file).",
+    )
     dev_guild_id: DiscordId | None = Field(default=None, description="Sync commands to this server only (instant).")
     discord_api_base_url: str = Field(default="https://discord.com/api/v10", description="Discord's REST API.")
     discord_gateway_url: str = Field(default="wss://gateway.discord.gg", description="Discord's gateway.")
@@ -52,6 +57,13 @@ class Settings(BaseSettings):
     @classmethod
     def _parse_shard_ids(cls, value: Any) -> Any:
         return parse_shard_ids(value) if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must start with postgresql:// (leave it unset to use the SQLite file)")
+        return value
 
     @model_validator(mode="after")
     def _shards_fit(self) -> Settings:
