@@ -47,7 +47,7 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
     @owner_only()
     async def status(self, interaction: discord.Interaction[RevisionClient]) -> None:
         """Show how the bot is doing, privately."""
-        await interaction.response.send_message(embed=status_embed(collect_status(self.bot)), ephemeral=True)
+        await interaction.response.send_message(embed=status_embed(await collect_status(self.bot)), ephemeral=True)
 
     @app_commands.command(name="reload", description="Read the course content again (invalid content is not used)")
     @owner_only()
@@ -110,7 +110,7 @@ def status_embed(status: BotStatus) -> discord.Embed:
     jobs = plural(status.job_count, "scheduled job")
     embed.add_field(name="Scheduled jobs", value="\n".join([jobs, *soonest]), inline=False)
     embed.add_field(
-        name="Database", value=f"{status.database_bytes / 1e6:.1f} MB · `{status.database_path.name}`", inline=False
+        name="Database", value=f"{status.database_bytes / 1e6:.1f} MB · `{status.database}`", inline=False
     )
     embed.add_field(
         name="Content", value=f"version `{status.content_version}` · {status.content_summary}", inline=False

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +16,7 @@ from bot.domain.streaks import Streaks
 from bot.services.practice import PracticeService
 from bot.services.streaks import STREAK_KIND, keep_streaks_in, streaks_in
 from bot.storage.answers import answer_context, correct_run_before, insert_answer
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 from bot.storage.streaks import forget_streak
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class AnswerService:
         return await self._db.write_batched(partial(self._record, post_id, user_id, display_name, choice, now))
 
     def _record(
-        self, post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: sqlite3.Connection
+        self, post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: Connection
     ) -> AnswerOutcome:
         outcome = decide_answer(post_id, user_id, display_name, choice, now, conn)
         post, answer = outcome.post, outcome.answer
@@ -86,7 +85,7 @@ class AnswerService:
 
 
 def decide_answer(
-    post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: sqlite3.Connection
+    post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: Connection
 ) -> AnswerOutcome:
     """Decide on a click and record it if it counts; runs on the writer's thread inside a transaction."""
     context = answer_context(conn, post_id, user_id)

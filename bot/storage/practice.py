@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.domain.clock import from_ms, to_ms
-from bot.storage.db import Database, placeholders
+from bot.storage.db import Connection, Database, placeholders
 
 _COLUMNS = "user_id, item_id, card, due_at, reviews, lapses"
 
@@ -37,7 +36,7 @@ def _only(item_ids: Collection[str] | None) -> tuple[str, list[Any]]:
     return f" AND item_id IN ({placeholders(item_ids)})", list(item_ids)
 
 
-def read_card(conn: sqlite3.Connection, user_id: int, item_id: str) -> PracticeCard | None:
+def read_card(conn: Connection, user_id: int, item_id: str) -> PracticeCard | None:
     """Return the learner's card for a question (inside a write, on the writer's thread)."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? AND item_id = ?", (user_id, item_id)
@@ -45,7 +44,7 @@ def read_card(conn: sqlite3.Connection, user_id: int, item_id: str) -> PracticeC
     return _card(tuple(row)) if row is not None else None
 
 
-def write_card(conn: sqlite3.Connection, card: PracticeCard) -> None:
+def write_card(conn: Connection, card: PracticeCard) -> None:
     """Store a learner's card for a question, replacing the one before (inside a write)."""
     conn.execute(
         f"INSERT INTO practice_cards ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
