@@ -118,7 +118,7 @@ def board_page(conn: Connection, scope: BoardScope, limit: int, offset: int = 0)
     """Return learners ordered by points (then fewer answers, then id), one page."""
     source, params = _source(scope)
     raw = conn.execute(
-        f"SELECT user_id, points, answers, correct FROM ({source}) "
+        f"SELECT user_id, points, answers, correct FROM ({source}) AS board "
         "ORDER BY points DESC, answers ASC, user_id LIMIT ? OFFSET ?",
         (*params, limit, offset),
     ).fetchall()
@@ -128,18 +128,20 @@ def board_page(conn: Connection, scope: BoardScope, limit: int, offset: int = 0)
 def count_above(conn: Connection, scope: BoardScope, points: int) -> int:
     """Return how many learners have more points than this."""
     source, params = _source(scope)
-    return int(conn.execute(f"SELECT COUNT(*) FROM ({source}) WHERE points > ?", (*params, points)).fetchone()[0])
+    return int(
+        conn.execute(f"SELECT COUNT(*) FROM ({source}) AS board WHERE points > ?", (*params, points)).fetchone()[0]
+    )
 
 
 def board_size(conn: Connection, scope: BoardScope) -> int:
     source, params = _source(scope)
-    return int(conn.execute(f"SELECT COUNT(*) FROM ({source})", params).fetchone()[0])
+    return int(conn.execute(f"SELECT COUNT(*) FROM ({source}) AS board", params).fetchone()[0])
 
 
 def board_learner(conn: Connection, scope: BoardScope, user_id: int) -> BoardRow | None:
     source, params = _source(scope)
     raw = conn.execute(
-        f"SELECT user_id, points, answers, correct FROM ({source}) WHERE user_id = ?", (*params, user_id)
+        f"SELECT user_id, points, answers, correct FROM ({source}) AS board WHERE user_id = ?", (*params, user_id)
     ).fetchall()
     rows = _rows(conn, scope, raw)
     return rows[0] if rows else None

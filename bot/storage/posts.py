@@ -97,7 +97,8 @@ class PostRepository:
         """Close an open post; return False if it was already closed."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE posts SET state = 'closed', closes_at = min(coalesce(closes_at, ?), ?), reveal_pending = 1 "
+                "UPDATE posts SET state = 'closed', reveal_pending = 1, "
+                "closes_at = CASE WHEN closes_at < ? THEN closes_at ELSE ? END "  # the earlier of the two
                 "WHERE post_id = ? AND state = 'open'",
                 (to_ms(when), to_ms(when), post_id),
             )

@@ -18,7 +18,7 @@ import bot.storage.schema as schema_module
 from bot.cli import main
 from bot.domain.entities import NewPost, PostKind
 from bot.domain.scoring import Origin
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database, DatabaseClosed
 from bot.storage.files import backup_database, check_database
 from bot.storage.lock import DatabaseLock
 from bot.storage.schema import DatabaseError, apply_migrations, latest_version, migrate_file, migrations
@@ -98,6 +98,7 @@ async def test_a_post_closes_once(core: Core) -> None:
     assert await core.posts.open_posts() == []
 
 
+@pytest.mark.sqlite_only
 async def test_backup_while_open_and_restore(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
 ) -> None:
@@ -118,6 +119,7 @@ async def test_backup_while_open_and_restore(
     assert await _answers_after_start(core.db.path, post.post_id) == 5
 
 
+@pytest.mark.sqlite_only
 async def test_restore_is_refused_while_the_bot_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
 ) -> None:
@@ -274,7 +276,7 @@ async def test_batched_writes_commit_together_and_fail_alone(core: Core) -> None
 async def test_writes_queued_together_share_one_commit(core: Core) -> None:
     """Clicks that arrive together are committed at once: another program sees none of them until it sees all."""
     seen: list[int] = []
-    other = sqlite3.connect(core.db.path, check_same_thread=False)
+    other = _other_connection(core.db)
 
     def insert(guild_id: int) -> Callable[[sqlite3.Connection], int]:
         def work(conn: sqlite3.Connection) -> int:
@@ -290,6 +292,15 @@ async def test_writes_queued_together_share_one_commit(core: Core) -> None:
         assert other.execute("SELECT COUNT(*) FROM guilds").fetchone()[0] == 5
     finally:
         other.close()
+
+
+def _other_connection(db: Database) -> Connection:
+    """Another program's connection to the same database."""
+    if db.url:
+        from bot.storage.postgres import connect
+
+        return connect(db.url)
+    return sqlite3.connect(db.path or "", check_same_thread=False)
 
 
 @pytest.fixture
@@ -335,6 +346,7 @@ async def test_other_writes_get_their_turn_during_a_stream_of_batches(core: Core
     assert order == [*range(1, 6), 99, *range(6, 21)]
 
 
+@pytest.mark.sqlite_only
 async def test_a_batch_whose_commit_fails_reports_it_and_the_next_batch_is_saved(core: Core) -> None:
     """If COMMIT itself fails, every write in the batch is told, nothing of it is kept, and later writes work."""
 
@@ -352,6 +364,7 @@ async def test_a_batch_whose_commit_fails_reports_it_and_the_next_batch_is_saved
     assert await core.db.fetch_one("SELECT COUNT(*) FROM answers") == (0,)
 
 
+@pytest.mark.sqlite_only
 async def test_a_transaction_whose_commit_fails_leaves_the_writer_usable(core: Core) -> None:
     """A failed COMMIT in a multi-step transaction is reported, keeps nothing, and the next write is saved."""
     with pytest.raises(sqlite3.IntegrityError):
@@ -380,7 +393,7 @@ async def test_a_batched_write_after_close_fails_instead_of_waiting(tmp_path: Pa
     """A click that arrives as the bot shuts down gets an error, not a wait that never ends."""
     db = await Database.open(tmp_path / "revbot.sqlite3")
     await db.close()
-    with pytest.raises(sqlite3.ProgrammingError):
+    with pytest.raises(DatabaseClosed):
         await asyncio.wait_for(db.write_batched(lambda conn: conn.execute("SELECT 1")), timeout=10)
 
 
