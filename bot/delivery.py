@@ -18,7 +18,7 @@ import discord
 
 from bot.domain.entities import GuildSettings, Post, PostKind, Schedule, ScheduleKind
 from bot.domain.scoring import Origin
-from bot.pacing import Pacer
+from bot.pacing import Pacer, posts_per_second
 from bot.scheduling import reveal_job_id, send_job_id
 from bot.services.posting import POST_KIND, ClosedPost, NothingToPost, OpenedPost
 from bot.ui.errors import discord_trouble
@@ -53,7 +53,10 @@ class Delivery:
     def __init__(self, bot: RevisionClient) -> None:
         self._bot = bot
         self._tries: dict[str, int] = {}  # failed tries per retry job id, for the backoff
-        self._pacer = Pacer()  # thousands of servers due at 09:00 must not exceed Discord's global limit
+        # Thousands of servers due at 09:00 must not exceed Discord's global limit, which processes on one
+        # token share: each paces at its shards' share.
+        shards = bot.shard_filter
+        self.pacer = Pacer(posts_per_second(shards.shard_count, shards.shard_ids))
         self._slots = asyncio.Semaphore(SLOTS_AT_ONCE)
 
     @property
@@ -165,7 +168,7 @@ class Delivery:
         summary = await services.weekly.build(schedule.guild_id)
         try:
             channel = await self._channel(schedule.channel_id)
-            await self._pacer.wait()
+            await self.pacer.wait()
             message = await channel.send(embed=summary_embed(summary), allowed_mentions=discord.AllowedMentions.none())
         except (discord.HTTPException, PostFailed) as exc:
             await services.summaries.release(schedule.guild_id, week)
@@ -260,7 +263,7 @@ class Delivery:
         mentions = discord.AllowedMentions(
             everyone=False, users=False, roles=[discord.Object(role_id)] if role_id else False
         )
-        await self._pacer.wait()
+        await self.pacer.wait()
         # discord.py sends enforce_nonce with every nonce: a create repeated within a few minutes (its own 5xx
         # retries, or ours) returns the message Discord already made instead of a second one.
         return await channel.send(
@@ -328,7 +331,7 @@ class Delivery:
             if message_id is not None and post.channel_id is not None:
                 view = post_view(post, closed.item, disabled=True)
                 embeds = {} if post.class_quiz_id is not None else {"embed": closed_embed(closed)}
-                await self._pacer.wait()
+                await self.pacer.wait()
                 await (
                     self._bot.get_partial_messageable(post.channel_id)
                     .get_partial_message(message_id)

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 # Discord allows 50 requests a second per bot across all routes (interaction replies do not count).
 # Scheduled posts and edits use a little less, leaving room for the few other requests the bot makes
 # (channels and roles come from the gateway cache, so a post is normally one request).
 POSTS_PER_SECOND = 48.0
+
+
+def posts_per_second(shard_count: int | None, shard_ids: Collection[int] | None) -> float:
+    """Return the post rate of a process that runs shard_ids of shard_count shards: its share of POSTS_PER_SECOND."""
+    # Processes on one token share Discord's limit. Discord spreads servers evenly over shards, so splitting the
+    # rate by shards splits it by servers, and the processes together stay at POSTS_PER_SECOND.
+    if shard_count is None or not shard_ids:  # all shards (a process with none posts nothing)
+        return POSTS_PER_SECOND
+    return POSTS_PER_SECOND * len(shard_ids) / shard_count
 
 
 class Pacer:
@@ -23,6 +32,7 @@ class Pacer:
     ) -> None:
         if rate <= 0:
             raise ValueError("rate must be positive")
+        self.rate = rate
         self._interval = 1.0 / rate
         self._now = now
         self._sleep = sleep

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.pacing import Pacer
+from bot.pacing import POSTS_PER_SECOND, Pacer, posts_per_second
 
 
 class FakeTime:
@@ -91,3 +91,31 @@ async def test_a_stalled_loop_never_bursts_past_the_limit() -> None:
     released = await _release_times(LateTime(late=0.004, stall_every=37, stall=0.3))
     for i in range(len(released) - 50):
         assert released[i + 50] - released[i] >= 1.0 - 1e-9
+
+
+@pytest.mark.parametrize(
+    ("shard_count", "shard_ids", "rate"),
+    [(None, None, 48), (4, None, 48), (4, (0, 1, 2, 3), 48), (4, (2,), 12), (4, (0, 3), 24), (3, (1,), 16)],
+)
+def test_a_process_posts_at_its_shards_share_of_the_rate(
+    shard_count: int | None, shard_ids: tuple[int, ...] | None, rate: float
+) -> None:
+    """A process running some of the shards gets that share of 48 a second; one running all of them gets 48."""
+    assert posts_per_second(shard_count, shard_ids) == pytest.approx(rate)
+
+
+async def test_processes_on_one_token_together_stay_under_discords_limit() -> None:
+    """Four processes, one shard of four each, all with posts due at once: never more than 50 a second together."""
+    time = FakeTime()
+    pacers = [Pacer(posts_per_second(4, (shard,)), now=lambda: time.now, sleep=time.sleep) for shard in range(4)]
+    released: list[float] = []
+
+    async def caller(pacer: Pacer) -> None:
+        await pacer.wait()
+        released.append(time.now)
+
+    await asyncio.gather(*(caller(pacers[n % 4]) for n in range(1000)))
+    released.sort()
+    for i in range(len(released) - 50):
+        assert released[i + 50] - released[i] >= 1.0 - 1e-9
+    assert released[-1] - released[0] == pytest.approx(999 / POSTS_PER_SECOND, abs=0.1)  # no slower than one

@@ -12,6 +12,7 @@ import pytest
 from bot.app import RevisionBot
 from bot.domain.clock import FixedClock
 from bot.domain.shards import shard_of
+from bot.pacing import POSTS_PER_SECOND
 from bot.settings import Settings
 from tests.e2e.test_faults import _schedule_due_slots
 from tests.fakediscord.harness import running_bot
@@ -89,6 +90,13 @@ async def test_two_processes_post_each_slot_once_each_for_its_own_servers(
             assert {shard_of(p.guild_id, SHARDS) for p in posts if p is not None} == {shard_id}
     for guild in guilds:  # a daily question and a spot-the-mistake each, never twice
         assert len(fake_discord.messages_in(guild.channel("quiz"))) == 2
+
+
+async def test_each_process_paces_its_posts_at_its_shards_share(settings: Settings, clock: FixedClock) -> None:
+    """With SHARD_IDS, a process paces posts at its share of the rate, so processes on one token share the limit."""
+    assert _bot(settings, clock).delivery.pacer.rate == POSTS_PER_SECOND
+    assert _bot(settings, clock, shard_count=4, shard_ids=(0, 1, 2, 3)).delivery.pacer.rate == POSTS_PER_SECOND
+    assert _bot(settings, clock, shard_count=4, shard_ids=(3,)).delivery.pacer.rate == POSTS_PER_SECOND / 4
 
 
 async def test_one_process_runs_discords_recommended_shards_and_every_server(
