@@ -16,7 +16,8 @@ def bot_env(fake: Any, data_dir: Path, content_dir: Path = CONTENT) -> dict[str,
     # `revbot run` refuses a token not shaped like Discord's (the bot's id in base64, then two parts).
     first = base64.urlsafe_b64encode(str(fake.world.application_id).encode()).decode().rstrip("=")
     fake.world.token = f"{first}.bench.{'s' * 38}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "DATA_DIR", "DATABASE_PATH"))}
+    own = ("DISCORD_", "DATA_DIR", "DATABASE_PATH", "DATABASE_URL", "SHARD_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(own)}
     env.update(
         DISCORD_TOKEN=fake.token,
         DISCORD_API_BASE_URL=fake.api_base,

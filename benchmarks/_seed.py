@@ -2,6 +2,7 @@
 
 The schema comes from Database.open (the real migrations); the rows are bulk-inserted with plain sqlite3 in one
 transaction because going through the services would take hours. The triggers still keep the board totals.
+copy_to_postgres copies such a file, row for row, into a PostgreSQL database migrated by the bot.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ DAYS = 182  # about six months of history
 ELEMENTS = 10
 ANSWERS_PER_LEARNER = 40  # a server's learner pool is its answers / this (at least 20)
 GUILD_BASE = 900_000_000_000_000_000  # Discord-sized snowflakes, so rows are as wide as real ones
+GUILD_STEP = 1 << 22  # consecutive servers on consecutive shards: Discord's shard is (guild_id >> 22) % count
 USER_BASE = 300_000_000_000_000_000
 QUESTION_HOUR, CHALLENGE_HOUR, OPEN_HOURS = 9, 11, 12
 
@@ -174,7 +176,7 @@ def seed(
         learners = list(range(next_user, next_user + pool))
         next_user += pool
         # Every third server has the streak bonus on, including the largest: it costs two more queries per answer.
-        infos.append(GuildInfo(GUILD_BASE + rank, size, learners, streak_bonus=rank % streak_every == 0))
+        infos.append(GuildInfo(GUILD_BASE + rank * GUILD_STEP, size, learners, streak_bonus=rank % streak_every == 0))
 
     conn = sqlite3.connect(path, isolation_level=None)
     try:
@@ -253,6 +255,59 @@ LEFT JOIN right_runs rr ON rr.guild_id = l.guild_id AND rr.user_id = l.user_id A
 """
 
 
+def copy_to_postgres(path: Path, url: str) -> None:
+    """Migrate the PostgreSQL database at url with the bot's migrations, then copy every row of the SQLite file in.
+
+    The board totals and streak states are copied as they are, so the triggers that keep them are off meanwhile
+    (the migrations made this role the tables' owner). Then ANALYZE, as autovacuum would after a bulk load.
+    """
+    import psycopg
+
+    from bot.storage import postgres
+
+    postgres.migrate(url)
+    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        with psycopg.connect(url) as conn:
+            tables = [
+                name
+                for (name,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                if name != "schema_migrations" and not name.startswith("sqlite_")
+            ]
+            for table in tables:
+                wanted = {r[1] for r in source.execute(f"PRAGMA table_info({table})")}
+                columns = [
+                    name
+                    for (name,) in conn.execute(
+                        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
+                        "ORDER BY ordinal_position",
+                        (table,),
+                    )
+                    if name in wanted
+                ]
+                if not columns:
+                    continue
+                names = ", ".join(columns)
+                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+                with conn.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in source.execute(f"SELECT {names} FROM {table}"):  # noqa: S608 - our own table names
+                        copy.write_row(row)
+                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
+            identities = conn.execute(
+                "SELECT table_name, column_name FROM information_schema.columns WHERE is_identity = 'YES'"
+            ).fetchall()
+            for table, column in identities:  # new rows get ids after the copied ones
+                conn.execute(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608 - the schema's names
+                    f"(SELECT COALESCE(MAX({column}), 0) + 1 FROM {table}), false)"
+                )
+            conn.commit()
+            conn.autocommit = True
+            conn.execute("ANALYZE")
+    finally:
+        source.close()
+
+
 @dataclass
 class Core:
     """The storage and services wired as the bot wires them."""
@@ -264,8 +319,8 @@ class Core:
 
 
 @contextlib.asynccontextmanager
-async def open_core(path: Path, now: datetime = NOW) -> AsyncIterator[Core]:
-    """Open the database and build the real services over it with a fixed clock."""
+async def open_core(path: Path | str, now: datetime = NOW) -> AsyncIterator[Core]:
+    """Open the database (an SQLite file or a PostgreSQL URL) and build the real services over it with a fixed clock."""
     db = await Database.open(path)
     clock = FixedClock(now)
     try:

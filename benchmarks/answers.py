@@ -30,7 +30,7 @@ from typing import Any
 
 from benchmarks._seed import Core, Seeded, open_core, percentile, seed, watch_machine
 
-SEED_VERSION = 4  # bump when benchmarks/_seed.py changes what it writes: older cached copies are not reused
+SEED_VERSION = 5  # bump when benchmarks/_seed.py changes what it writes: older cached copies are not reused
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,10 +147,18 @@ def _zones(seed: int, count: int) -> list[str]:
 
 
 async def seed(
-    database: Path, servers: int, due: list[tuple[int, int]], due_at: datetime, zones: list[str], rng_seed: int
+    database: Path | str,
+    servers: list[tuple[int, int]],
+    due: int,
+    due_at: datetime,
+    zones: list[str],
+    rng_seed: int,
 ) -> float:
-    """Write one daily schedule per server: due[i] = (guild id, channel id) fire at due_at, the rest far from now."""
-    from bot.domain.entities import GuildSettings, Schedule, ScheduleKind, Weekdays
+    """Write one daily schedule per (guild id, channel id) in servers: the first `due` fire at due_at, the rest later.
+
+    database is an SQLite file or a PostgreSQL URL; zones[i] is server i's time zone.
+    """
+    from bot.domain.entities import Schedule, ScheduleKind, Weekdays
     from bot.storage.db import Database
     from bot.storage.guilds import GuildRepository
 
@@ -160,31 +168,25 @@ async def seed(
     db = await Database.open(database)
     try:
         guilds = GuildRepository(db)
-        for i in range(servers):
-            settings_zone = zones[i]
-            if i < len(due):
-                guild_id, channel_id = due[i]
-                local = due_at.astimezone(zoneinfo.ZoneInfo(settings_zone))
+        for i, (guild_id, channel_id) in enumerate(servers):
+            zone = zoneinfo.ZoneInfo(zones[i])
+            if i < due:
+                local = due_at.astimezone(zone)
                 local_time = clock_time(local.hour, local.minute)
             else:
-                guild_id, channel_id = GUILD_BASE + i, CHANNEL_BASE + i
-                local_now = now.astimezone(zoneinfo.ZoneInfo(settings_zone))
+                local_now = now.astimezone(zone)
                 # 30 minutes to 22.5 hours ahead: no catch-up at start (the last hour), none fires during the run.
                 minutes = (local_now.hour * 60 + local_now.minute + 30 + rng.randrange(22 * 60)) % (24 * 60)
                 local_time = clock_time(minutes // 60, minutes % 60)
-            settings = GuildSettings(guild_id, timezone=settings_zone)
-            await guilds.save(settings, now)
-            await guilds.save_schedule(
-                Schedule(
-                    guild_id=guild_id,
-                    kind=ScheduleKind.DAILY,
-                    channel_id=channel_id,
-                    local_time=local_time,
-                    weekdays=Weekdays.EVERY_DAY,
-                    close_after_minutes=60,
-                ),
-                now,
+            schedule = Schedule(
+                guild_id=guild_id,
+                kind=ScheduleKind.DAILY,
+                channel_id=channel_id,
+                local_time=local_time,
+                weekdays=Weekdays.EVERY_DAY,
+                close_after_minutes=60,
             )
+            await guilds.save_with_schedule(schedule, zones[i], now)
     finally:
         await db.close()
     return time.perf_counter() - started
@@ -206,7 +208,8 @@ async def measure(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         await asyncio.to_thread(data.mkdir, parents=True)
-        seed_s = await seed(data / "revbot.sqlite3", args.servers, due_channels, due_at, zones, args.seed)
+        servers = due_channels + [(GUILD_BASE + i, CHANNEL_BASE + i) for i in range(args.due, args.servers)]
+        seed_s = await seed(data / "revbot.sqlite3", servers, args.due, due_at, zones, args.seed)
         async with FakeDiscord(world) as fake:
             env = bot_env(fake, data)
             lead_s = due_at.timestamp() - time.time()
