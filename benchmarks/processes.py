@@ -20,10 +20,11 @@ fleet    The fake Discord from tests/fakediscord (in this process) holds --serve
                      up to --servers
            RSS       VmRSS of each process 3 seconds after all are ready
            fan-out   --due servers' schedules fall on one UTC minute T, at least --lead seconds after seeding and
-                     after start-up. At the fake: seconds from T until every one has its post, and the most requests
-                     that count against Discord's global limit (all but interaction replies) in any one second, with
-                     the 429s the fake sent (it allows 50 a second per token, as Discord does). Every due server must
-                     get exactly one post and no other server any.
+                     after start-up. At the fake: seconds from T until every one has its post, the most posts in any
+                     one second (all processes, and each), the most requests the bots sent in any one second that
+                     count against Discord's global limit (all but interaction replies; those the fake refused too),
+                     and the global 429s the fake sent (it allows 50 a second per token, as Discord does). Every due
+                     server must get exactly one post and no other server any.
 answers  AnswerService.record_answer on benchmarks/answers.py's database (--answers answers across --guilds servers,
          copied into PostgreSQL for its setups), a fresh copy for each run, in child processes that each open the
          database as the bot does. Clicks go to the process of their server's shard, as Discord sends them.
@@ -214,12 +215,9 @@ async def _stop(bots: list[BotProcess]) -> None:
 
 
 def _sent(fake: Any, since: int) -> tuple[list[Any], list[Any]]:
-    """Return the requests since the mark that count against the global limit, and the posts made among them."""
-    counted = [
-        r
-        for r in fake.requests[since:]
-        if r.status not in (None, 429) and not r.path.startswith(("/interactions/", "/webhooks/"))
-    ]
+    """Return the requests since the mark that count against the global limit (429s too), and the posts made."""
+    exempt = ("/interactions/", "/webhooks/")
+    counted = [r for r in fake.requests[since:] if r.status is not None and not r.path.startswith(exempt)]
     return counted, [r for r in counted if r.method == "POST" and re.fullmatch(POSTS, r.path) and r.status < 300]
 
 
@@ -227,6 +225,7 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
     """Seed, start the setup's processes against a fresh fake, measure start-up, RSS and the fan-out at T."""
     from benchmarks.scheduler import _zones, seed
     from bot.course.loader import load_catalog
+    from bot.domain.shards import shard_of
     from tests.fakediscord.server import FakeDiscord
 
     world = await asyncio.to_thread(_world, args.servers, args.shards)
@@ -281,7 +280,15 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
     problems = [line for text in logs for line in text.splitlines() if " ERROR " in line or "Traceback" in line]
     posted_once = set(per_channel) == due_channels and set(per_channel.values()) == {1}
     times = [r.at for r in posts]
+    process_of = {
+        channel: k
+        for k, own in enumerate(shard_split(args.shards, setup.processes))
+        for guild_id, channel in servers
+        if shard_of(guild_id, args.shards) in own
+    }
+    each = [[r.at for r in posts if process_of.get(int(r.path.split("/")[2])) == k] for k in range(setup.processes)]
     return {
+        "run": f"{setup.label}: fleet",
         "setup": setup.label,
         "repeat": n,
         "servers": args.servers,
@@ -300,6 +307,7 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
         "all_posted_after_due_s": round(max(times) - due_mono, 2) if len(times) >= args.due else None,
         "first_post_after_due_s": round(min(times) - due_mono, 2) if times else None,
         "peak_posts_per_s": peak_per_second(times),
+        "peak_posts_per_s_each": [peak_per_second(t) for t in each],
         "peak_requests_per_s": peak_per_second([r.at for r in counted]),
         "global_429s": global_429s,
         "all_429s": all_429s,
@@ -333,7 +341,8 @@ def print_fleet(row: dict[str, Any]) -> None:
         f"{row['setup']:<26} start-up {row['startup_s']} s (each {row['ready_each_s']}), "
         f"registered {row['schedules_registered']}, in cache {row['servers_in_cache']}; "
         f"RSS {row['rss_mb_each']} MB; {row['due']} due: all posted after {row['all_posted_after_due_s']} s, "
-        f"peak {row['peak_posts_per_s']} posts/s, {row['peak_requests_per_s']} requests/s, "
+        f"peak {row['peak_posts_per_s']} posts/s (each process {row['peak_posts_per_s_each']}), "
+        f"{row['peak_requests_per_s']} requests/s, "
         f"{row['global_429s']} global 429s, once each {row['posted_once_each_due_server_only']}, "
         f"bot errors {row['bot_errors']}; load {row['load_before']} -> {row['load_after']}",
         flush=True,

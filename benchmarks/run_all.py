@@ -5,7 +5,8 @@ python -m benchmarks.run_all [--only NAME ...] [--skip NAME ...] [--json PATH]
 Each benchmark runs as its own subprocess (`python -m benchmarks.NAME ...`, from the project root) so that one
 does not warm caches or hold memory for the next; its own table is streamed through. Its figures are then read
 back from benchmarks/results/NAME.json, which the benchmark writes. All of them take about 15 minutes on the
-2-core development VM. A benchmark that fails is reported as failed (with its exit code) and the rest still run.
+2-core development VM, and 30 more with REVBOT_BENCH_POSTGRES_URL set (benchmarks/processes.py). A benchmark that
+fails is reported as failed (with its exit code) and the rest still run.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ BENCHMARKS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("leaderboards", ()),
     ("answers", ("--only", "rate", "--only", "closed")),
     ("memory", ()),
+    ("processes", ()),  # measures nothing without REVBOT_BENCH_POSTGRES_URL
 )
 # Field names worth showing in the combined table, best first; everything is kept in all.json.
-KEY_HINTS = ("p50", "median", "p99", "max", "per_s", "registration", "added", "stall", "ready", "rss", "_mb", "_ms")
+KEY_HINTS = (
+    "p50", "median", "p99", "max", "per_s", "registration", "added", "stall", "ready", "startup", "rss", "_mb", "_ms",
+)  # fmt: skip
 LABEL_KEYS = ("run", "period", "content", "name", "state")
 MAX_FIGURES = 5
 
