@@ -116,8 +116,7 @@ def test_unknown_options_are_refused(tmp_path: Path) -> None:
     shutil.which("shellcheck") is None, reason="shellcheck is not installed (apt-get install shellcheck)"
 )
 def test_scripts_pass_shellcheck() -> None:
-    """The install script and the admin command have no shellcheck warnings."""
-    result = subprocess.run(
-        ["shellcheck", str(INSTALL), str(ROOT / "deploy/revbot-admin")], capture_output=True, text=True, timeout=60
-    )
+    """The install script, the admin command and the CI scripts have no shellcheck warnings."""
+    scripts = [INSTALL, ROOT / "deploy/revbot-admin", ROOT / ".ci/run", ROOT / ".ci/postgres"]
+    result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout
