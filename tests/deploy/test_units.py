@@ -107,6 +107,14 @@ def test_backup_runs_daily_with_rotation() -> None:
     assert service["ExecStart"] == f"{VENV}/bin/revbot db backup --keep ${{BACKUP_KEEP}} ${{BACKUP_DIR}}"
 
 
+def test_backup_reaches_a_database_on_this_machine_only() -> None:
+    """The daily backup can connect to PostgreSQL on 127.0.0.1 (DATABASE_URL) and to no other address."""
+    service = _unit("revbot-backup.service")["Service"]
+    assert "PrivateNetwork" not in service  # it would hide this machine's PostgreSQL server
+    assert set(service["RestrictAddressFamilies"].split()) == {"AF_UNIX", "AF_INET", "AF_INET6"}
+    assert (service["IPAddressDeny"], service["IPAddressAllow"]) == ("any", "localhost")
+
+
 @pytest.mark.skipif(
     shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed (apt-get install systemd)"
 )
