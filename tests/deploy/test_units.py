@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.app import CLICKS_GRACE_S, JOBS_GRACE_S
 from bot.envfile import parse_env_file
@@ -92,9 +93,11 @@ def test_systemd_and_compose_wait_for_a_clean_stop_before_killing() -> None:
     grace = JOBS_GRACE_S + CLICKS_GRACE_S
     timeout = _unit("revbot.service")["Service"]["TimeoutStopSec"]
     assert timeout.endswith("s") and int(timeout[:-1]) > grace
-    compose = (DEPLOY / "compose.yaml").read_text(encoding="utf-8")
-    [period] = re.findall(r"stop_grace_period: (\d+)s", compose)
-    assert int(period) > grace
+    for name in ("compose.yaml", "compose.postgres.yaml"):
+        services = yaml.safe_load((DEPLOY / name).read_text(encoding="utf-8"))["services"]
+        bots = [s for s in services.values() if "build" in s and "entrypoint" not in s]
+        assert bots and all(re.fullmatch(r"\d+s", bot["stop_grace_period"]) for bot in bots), name
+        assert all(int(bot["stop_grace_period"][:-1]) > grace for bot in bots), name
 
 
 def test_backup_runs_daily_with_rotation() -> None:
