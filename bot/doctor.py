@@ -72,10 +72,14 @@ async def diagnose(
         return [failed, *skipped]
     token = settings.discord_token.get_secret_value() if settings.discord_token is not None else ""
     token_result = check_token(token)
+    if settings.database_url is not None:
+        database = await asyncio.to_thread(check_postgres, settings.database_url.get_secret_value())
+    else:
+        database = [await asyncio.to_thread(check_database_file, settings.database_file)]
     results = [
         check_settings(settings),
         token_result,
-        await asyncio.to_thread(check_database_file, settings.database_file),
+        *database,
         await asyncio.to_thread(check_content, settings.content_dir, settings.default_course),
         check_timezones(),
     ]
@@ -178,6 +182,46 @@ def check_database_file(path: Path) -> CheckResult:
     return CheckResult(
         "database", Status.PASSED, f"{path}: schema version {version} (current), {size / 1e6:.1f} MB, writable"
     )
+
+
+def check_postgres(url: str) -> list[CheckResult]:
+    """Check PostgreSQL answers and its schema is this revbot's; then whether pg_dump can back it up."""
+    import psycopg
+
+    from bot.storage.pgfiles import client_program
+    from bot.storage.postgres import connect, current_version, describe, reason, server_major
+
+    where = f"PostgreSQL {describe(url)}"
+    no_backups = CheckResult("backups", Status.SKIPPED, "needs the database")
+    try:
+        conn = connect(url)
+        try:
+            server = (conn.raw.info.parameter_status("server_version") or "?").split()[0]
+            major, version = server_major(conn), current_version(conn)
+        finally:
+            conn.close()
+    except DatabaseError as exc:
+        return [CheckResult("database", Status.FAILED, str(exc)), no_backups]
+    except psycopg.Error as exc:
+        return [CheckResult("database", Status.FAILED, f"{where} cannot be read: {reason(exc)}"), no_backups]
+    where = f"{where} (server {server})"
+    latest = latest_version()
+    if version == 0:
+        database = CheckResult("database", Status.PASSED, f"{where} has no tables yet; the bot creates them at start")
+    elif version < latest:
+        detail = f"{where} is at schema version {version}, this revbot expects {latest}: run `revbot db migrate`"
+        database = CheckResult("database", Status.FAILED, detail)
+    elif version > latest:
+        detail = f"{where} is at schema version {version}, from a newer revbot (this one expects {latest}): upgrade"
+        database = CheckResult("database", Status.FAILED, detail)
+    else:
+        database = CheckResult("database", Status.PASSED, f"{where}: schema version {version} (current)")
+    try:
+        path, tool = client_program("pg_dump", major)
+    except DatabaseError as exc:
+        # The bot runs without it (a container's health check must not fail); `revbot db backup` does not.
+        return [database, CheckResult("backups", Status.SKIPPED, f"`revbot db backup` cannot run here: {exc}")]
+    return [database, CheckResult("backups", Status.PASSED, f"pg_dump {tool} ({path}) can back up PostgreSQL {major}")]
 
 
 def check_service_sandbox(settings: Settings, backup_dir: str | None, root: Path = Path("/")) -> CheckResult | None:

@@ -6,6 +6,7 @@ half of the tests is skipped on a developer's machine, and fails under CI, where
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Iterator
@@ -75,3 +76,14 @@ def empty(url: str) -> None:
         )
     ]
     conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@contextlib.contextmanager
+def another_database(suffix: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database of this run's own (named with suffix); drop it afterwards."""
+    name = f"revbot_test_{os.getpid()}_{suffix}"
+    url = create_database(name)
+    try:
+        yield url
+    finally:
+        drop_database(name)
