@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from bot.cli import main
@@ -16,15 +19,18 @@ from bot.doctor import (
     check_content,
     check_database_file,
     check_login,
+    check_postgres,
     check_service_sandbox,
     check_token,
     diagnose,
     report_lines,
 )
 from bot.settings import Settings
-from bot.storage.schema import migrate_file
+from bot.storage.postgres import describe, migrate
+from bot.storage.schema import latest_version, migrate_file
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import bot_token
+from tests.pg import another_database, require_client_programs
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 DEPLOY = CONTENT.parent / "deploy"
@@ -251,3 +257,77 @@ def test_cli_reports_a_default_course_the_content_lacks(
     assert "customer-service (" in out
     cli_env.setenv("DEFAULT_COURSE", "customer-service")
     assert main(["doctor", "--offline"]) == 0
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of the test's own, with a password in its URL (the test server accepts any)."""
+    require_client_programs()
+    with another_database("doctor") as plain:
+        yield _with_password(plain)
+
+
+def _with_password(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:doctor-secret@{parts.hostname}:{parts.port}"))
+
+
+def _details(results: list[CheckResult]) -> list[tuple[str, Status, str]]:
+    assert all("doctor-secret" not in r.detail for r in results)
+    return [(r.name, r.status, r.detail) for r in results]
+
+
+def test_postgres_checks_follow_the_schema(pg_url: str) -> None:
+    """The database line says the server's version and whether the schema is new, current, behind or ahead."""
+    where = f"PostgreSQL {describe(pg_url)} (server "
+    (database, backups) = _details(check_postgres(pg_url))
+    assert database[:2] == ("database", Status.PASSED) and database[2].startswith(where)
+    assert database[2].endswith(") has no tables yet; the bot creates them at start")
+    assert backups[:2] == ("backups", Status.PASSED) and re.fullmatch(
+        r"pg_dump [\d.]+ \(\S+\) can back up PostgreSQL \d+", backups[2]
+    )
+    migrate(pg_url)
+    server = database[2].split(")")[0] + ")"
+    current = f"{server}: schema version {latest_version()} (current)"
+    assert _details(check_postgres(pg_url))[0][1:] == (Status.PASSED, current)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+        behind = _details(check_postgres(pg_url))[0]
+        conn.execute(f"INSERT INTO schema_migrations VALUES ({latest_version() + 1}, 'future.sql', 0)")  # noqa: S608
+        ahead = _details(check_postgres(pg_url))[0]
+    assert behind[1] is Status.FAILED and behind[2].endswith(
+        f"is at schema version 1, this revbot expects {latest_version()}: run `revbot db migrate`"
+    )
+    assert ahead[1] is Status.FAILED and "from a newer revbot" in ahead[2]
+
+
+def test_postgres_out_of_reach_or_without_pg_dump(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that does not answer fails the database line; without pg_dump, backups are marked as not possible
+    here (the bot itself still runs, so a container's health check stays green)."""
+    closed = _with_password("postgresql://revbot@127.0.0.1:1/revbot")
+    (database, backups) = _details(check_postgres(closed))
+    assert database[:2] == ("database", Status.FAILED)
+    assert database[2].startswith("cannot connect to PostgreSQL at 127.0.0.1:1/revbot: ")
+    assert backups == ("backups", Status.SKIPPED, "needs the database")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    backups = _details(check_postgres(pg_url))[1]
+    assert backups[1] is Status.SKIPPED
+    assert backups[2].startswith("`revbot db backup` cannot run here: pg_dump was not found: install PostgreSQL ")
+
+
+def test_cli_with_database_url(
+    pg_url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With DATABASE_URL, doctor checks PostgreSQL and pg_dump instead of the SQLite file, the password unshown."""
+    cli_env.setenv("DISCORD_TOKEN", bot_token(123456789012345678))
+    cli_env.setenv("DATABASE_URL", pg_url)
+    migrate(pg_url)
+    assert main(["doctor", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:2] for line in out.splitlines()[2:4]] == [["PASS", "database"], ["PASS", "backups"]]
+    assert "doctor-secret" not in out and "sqlite3" not in out
