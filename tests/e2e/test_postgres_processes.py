@@ -1,7 +1,8 @@
 """Two `revbot run` processes, one per shard, sharing one PostgreSQL database and one fake Discord.
 
-Each process posts its own servers' due slots; a click, a board or a class quiz is the same whichever process
-handles it: the fake sends each one to both processes at once (``shard=``), as if the servers' shard changed.
+Each process posts its own servers' due slots. A click, a board or a class quiz start comes out the same
+whichever process handles it: the fake sends each one to both processes at once (``shard=``), so that they race
+for the same rows.
 """
 
 from __future__ import annotations
