@@ -10,7 +10,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +25,7 @@ from bot.services.courses import UnknownCourse
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.files import check_database
 from bot.storage.schema import DatabaseError, latest_version
+from bot.storage.shard_reports import read_reports
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,9 @@ async def diagnose(
         await asyncio.to_thread(check_content, settings.content_dir, settings.default_course),
         check_timezones(),
     ]
+    shards = await asyncio.to_thread(check_shards, settings.database_location, datetime.now(UTC))
+    if shards is not None:  # only while a bot runs
+        results.insert(3, shards)
     service = check_service_sandbox(settings, os.environ.get("BACKUP_DIR"), units_root)
     if service is not None:  # only where the bot is installed as a systemd service
         results.insert(3, service)
@@ -178,6 +182,51 @@ def check_database_file(path: Path) -> CheckResult:
     return CheckResult(
         "database", Status.PASSED, f"{path}: schema version {version} (current), {size / 1e6:.1f} MB, writable"
     )
+
+
+SHARD_SILENT_AFTER = timedelta(minutes=5)  # five missed reports (the bot reports every minute)
+
+
+def check_shards(location: Path | str, now: datetime) -> CheckResult | None:
+    """Show every shard the running processes report (latency, servers), and name any shard none of them runs.
+
+    None when no bot has reported in the last 5 minutes: there is nothing running to show.
+    """
+    try:
+        reports = read_reports(location)
+    except DatabaseError as exc:
+        return CheckResult("shards", Status.SKIPPED, f"cannot read the shards' reports: {exc}")
+    fresh = [r for r in reports if now - r.reported_at <= SHARD_SILENT_AFTER]
+    if not fresh:
+        return None
+    count = max(fresh, key=lambda r: r.reported_at).shard_count
+    lines = tuple(
+        f"shard {r.shard_id}: "
+        + ("latency unknown" if r.latency_ms is None else f"{r.latency_ms} ms")
+        + f", {r.servers:,} server{'s' if r.servers != 1 else ''}, {_ago(now - r.reported_at)} ({r.process})"
+        for r in fresh
+        if r.shard_count == count
+    )
+    if any(r.shard_count != count for r in fresh):
+        return CheckResult(
+            "shards", Status.FAILED, "running processes disagree on SHARD_COUNT: give them all the same", lines
+        )
+    silent = sorted(set(range(count)) - {r.shard_id for r in fresh if r.shard_count == count})
+    if silent:
+        names = ", ".join(str(s) for s in silent)
+        return CheckResult(
+            "shards",
+            Status.FAILED,
+            f"shard{'s' if len(silent) > 1 else ''} {names} of {count} reported nothing for 5 minutes: "
+            "is the process that runs them (SHARD_IDS) running?",
+            lines,
+        )
+    return CheckResult("shards", Status.PASSED, f"{count} of {count} reporting", lines)
+
+
+def _ago(age: timedelta) -> str:
+    seconds = max(0, int(age.total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 def check_service_sandbox(settings: Settings, backup_dir: str | None, root: Path = Path("/")) -> CheckResult | None:

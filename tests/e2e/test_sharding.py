@@ -11,9 +11,11 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import RevisionBot
+from bot.doctor import Status, check_shards
 from bot.domain.clock import FixedClock
 from bot.domain.shards import shard_of
 from bot.settings import Settings
+from bot.storage.shard_reports import read_reports
 from tests.e2e.test_faults import _schedule_due_slots
 from tests.fakediscord.harness import running_bot
 from tests.fakediscord.server import FakeDiscord
@@ -153,3 +155,17 @@ async def test_admin_status_shows_this_processs_shards(
         assert re.fullmatch(
             rf"{shard_id}: (latency unknown|\d+ ms), {servers} servers?", fields[f"Shards here (of {SHARDS})"]
         )
+
+
+async def test_doctor_shows_the_shards_of_every_running_process(
+    fake_discord: FakeDiscord, settings: Settings, clock: FixedClock, two_processes: tuple[RevisionBot, RevisionBot]
+) -> None:
+    """Each process records its own shard; doctor, run beside them, lists both with their servers."""
+    await fake_discord.wait_for(
+        lambda: len(read_reports(settings.database_file)) == SHARDS, timeout=10, what="both shards to be reported"
+    )
+    result = check_shards(settings.database_file, clock.now())
+    assert result is not None
+    assert (result.status, result.detail) == (Status.PASSED, f"{SHARDS} of {SHARDS} reporting")
+    servers = [sum(1 for g in fake_discord.world.guilds if shard_of(g, SHARDS) == s) for s in range(SHARDS)]
+    assert [line.split(", ")[1] for line in result.more] == [f"{n} servers" for n in servers]
