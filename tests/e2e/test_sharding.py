@@ -158,13 +158,17 @@ async def test_admin_status_shows_this_processs_shards(
 
 
 async def test_doctor_shows_the_shards_of_every_running_process(
-    fake_discord: FakeDiscord, settings: Settings, clock: FixedClock, two_processes: tuple[RevisionBot, RevisionBot]
+    fake_discord: FakeDiscord,
+    shared_settings: Settings,
+    clock: FixedClock,
+    two_processes: tuple[RevisionBot, RevisionBot],
 ) -> None:
     """Each process records its own shard; doctor, run beside them, lists both with their servers."""
+    database = shared_settings.database_location
     await fake_discord.wait_for(
-        lambda: len(read_reports(settings.database_file)) == SHARDS, timeout=10, what="both shards to be reported"
+        lambda: len(read_reports(database)) == SHARDS, timeout=10, what="both shards to be reported"
     )
-    result = check_shards(settings.database_file, clock.now())
+    result = check_shards(database, clock.now())
     assert result is not None
     assert (result.status, result.detail) == (Status.PASSED, f"{SHARDS} of {SHARDS} reporting")
     servers = [sum(1 for g in fake_discord.world.guilds if shard_of(g, SHARDS) == s) for s in range(SHARDS)]
