@@ -10,7 +10,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +25,7 @@ from bot.services.courses import UnknownCourse
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.files import check_database
 from bot.storage.schema import DatabaseError, latest_version
+from bot.storage.shard_reports import read_reports
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +84,13 @@ async def diagnose(
         await asyncio.to_thread(check_content, settings.content_dir, settings.default_course),
         check_timezones(),
     ]
+    after_database = 2 + len(database)
+    shards = await asyncio.to_thread(check_shards, settings.database_location, datetime.now(UTC))
+    if shards is not None:  # only while a bot runs
+        results.insert(after_database, shards)
     service = check_service_sandbox(settings, os.environ.get("BACKUP_DIR"), units_root)
     if service is not None:  # only where the bot is installed as a systemd service
-        results.insert(3, service)
+        results.insert(after_database, service)
     if not online:
         results.append(CheckResult("login", Status.SKIPPED, "not tried (--offline)"))
     elif token_result.status is not Status.PASSED:
@@ -186,25 +191,15 @@ def check_database_file(path: Path) -> CheckResult:
 
 def check_postgres(url: str) -> list[CheckResult]:
     """Check PostgreSQL answers and its schema is this revbot's; then whether pg_dump can back it up."""
-    import psycopg
-
     from bot.storage.pgfiles import client_program
-    from bot.storage.postgres import connect, current_version, describe, reason, server_major
+    from bot.storage.postgres import describe, inspect
 
-    where = f"PostgreSQL {describe(url)}"
-    no_backups = CheckResult("backups", Status.SKIPPED, "needs the database")
     try:
-        conn = connect(url)
-        try:
-            server = (conn.raw.info.parameter_status("server_version") or "?").split()[0]
-            major, version = server_major(conn), current_version(conn)
-        finally:
-            conn.close()
+        server, major, version = inspect(url)
     except DatabaseError as exc:
-        return [CheckResult("database", Status.FAILED, str(exc)), no_backups]
-    except psycopg.Error as exc:
-        return [CheckResult("database", Status.FAILED, f"{where} cannot be read: {reason(exc)}"), no_backups]
-    where = f"{where} (server {server})"
+        failed = CheckResult("database", Status.FAILED, str(exc))
+        return [failed, CheckResult("backups", Status.SKIPPED, "needs the database")]
+    where = f"PostgreSQL {describe(url)} (server {server})"
     latest = latest_version()
     if version == 0:
         database = CheckResult("database", Status.PASSED, f"{where} has no tables yet; the bot creates them at start")
@@ -222,6 +217,51 @@ def check_postgres(url: str) -> list[CheckResult]:
         # The bot runs without it (a container's health check must not fail); `revbot db backup` does not.
         return [database, CheckResult("backups", Status.SKIPPED, f"`revbot db backup` cannot run here: {exc}")]
     return [database, CheckResult("backups", Status.PASSED, f"pg_dump {tool} ({path}) can back up PostgreSQL {major}")]
+
+
+SHARD_SILENT_AFTER = timedelta(minutes=5)  # five missed reports (the bot reports every minute)
+
+
+def check_shards(location: Path | str, now: datetime) -> CheckResult | None:
+    """Show every shard the running processes report (latency, servers), and name any shard none of them runs.
+
+    None when no bot has reported in the last 5 minutes: there is nothing running to show.
+    """
+    try:
+        reports = read_reports(location)
+    except DatabaseError as exc:
+        return CheckResult("shards", Status.SKIPPED, f"cannot read the shards' reports: {exc}")
+    fresh = [r for r in reports if now - r.reported_at <= SHARD_SILENT_AFTER]
+    if not fresh:
+        return None
+    count = max(fresh, key=lambda r: r.reported_at).shard_count
+    lines = tuple(
+        f"shard {r.shard_id}: "
+        + ("latency unknown" if r.latency_ms is None else f"{r.latency_ms} ms")
+        + f", {r.servers:,} server{'s' if r.servers != 1 else ''}, {_ago(now - r.reported_at)} ({r.process})"
+        for r in fresh
+        if r.shard_count == count
+    )
+    if any(r.shard_count != count for r in fresh):
+        return CheckResult(
+            "shards", Status.FAILED, "running processes disagree on SHARD_COUNT: give them all the same", lines
+        )
+    silent = sorted(set(range(count)) - {r.shard_id for r in fresh if r.shard_count == count})
+    if silent:
+        names = ", ".join(str(s) for s in silent)
+        return CheckResult(
+            "shards",
+            Status.FAILED,
+            f"shard{'s' if len(silent) > 1 else ''} {names} of {count} reported nothing for 5 minutes: "
+            "is the process that runs them (SHARD_IDS) running?",
+            lines,
+        )
+    return CheckResult("shards", Status.PASSED, f"{count} of {count} reporting", lines)
+
+
+def _ago(age: timedelta) -> str:
+    seconds = max(0, int(age.total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 def check_service_sandbox(settings: Settings, backup_dir: str | None, root: Path = Path("/")) -> CheckResult | None:

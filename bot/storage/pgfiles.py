@@ -23,10 +23,10 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 from bot.storage.files import BEFORE_RESTORE, check_room
 from bot.storage.postgres import (
-    connect,
     current_version,
     describe,
     held_alone,
+    inspect,
     migrate,
     pg_migrations,
     reason,
@@ -90,13 +90,7 @@ def _first_error(stderr: str) -> str:
 
 def backup_postgres(url: str, destination: Path) -> int:
     """Write the revbot database at url to destination with pg_dump --format=custom; return the file's size."""
-    conn = connect(url)
-    try:
-        major, version = server_major(conn), current_version(conn)
-    except psycopg.Error as exc:
-        raise DatabaseError(f"cannot read PostgreSQL {describe(url)}: {reason(exc)}") from None
-    finally:
-        conn.close()
+    _, major, version = inspect(url)
     if version == 0:
         raise DatabaseError(f"PostgreSQL {describe(url)} holds no revbot database yet")
     pg_dump, _ = client_program("pg_dump", major)

@@ -160,6 +160,18 @@ def server_major(conn: PgConnection) -> int:
     return conn.raw.info.server_version // 10000
 
 
+def inspect(url: str) -> tuple[str, int, int]:
+    """Return the server's version (e.g. 15.4), its major version and the schema version, or raise DatabaseError."""
+    conn = connect(url)
+    try:
+        server = (conn.raw.info.parameter_status("server_version") or "?").split()[0]
+        return server, server_major(conn), current_version(conn)
+    except psycopg.Error as exc:
+        raise DatabaseError(f"cannot read PostgreSQL {describe(url)}: {reason(exc)}") from None
+    finally:
+        conn.close()
+
+
 def reason(exc: psycopg.Error) -> str:
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__

@@ -6,6 +6,7 @@ import re
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -21,21 +22,22 @@ from bot.doctor import (
     check_login,
     check_postgres,
     check_service_sandbox,
+    check_shards,
     check_token,
     diagnose,
     report_lines,
 )
 from bot.settings import Settings
+from bot.storage.db import Database
 from bot.storage.postgres import describe, migrate
 from bot.storage.schema import latest_version, migrate_file
+from bot.storage.shard_reports import ShardReport, ShardReportRepository
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import bot_token
 from tests.pg import another_database, require_client_programs
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 DEPLOY = CONTENT.parent / "deploy"
-
-
 
 
 @pytest.fixture
@@ -331,3 +333,66 @@ def test_cli_with_database_url(
     out = capsys.readouterr().out
     assert [line.split()[:2] for line in out.splitlines()[2:4]] == [["PASS", "database"], ["PASS", "backups"]]
     assert "doctor-secret" not in out and "sqlite3" not in out
+
+
+async def _reports(path: Path, *reports: tuple[int, int, int | None, int, datetime]) -> None:
+    """Record shard reports as running processes would: (shard, count, latency ms, servers, when)."""
+    db = await Database.open(path)
+    try:
+        await ShardReportRepository(db).save(
+            [
+                ShardReport(shard, count, ms, servers, f"host:{100 + shard}", at)
+                for shard, count, ms, servers, at in reports
+            ]
+        )
+    finally:
+        await db.close()
+
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def test_doctor_lists_every_shard_the_processes_report(tmp_path: Path) -> None:
+    """Each shard's latency, servers and process, from whichever process runs it."""
+    path = tmp_path / "revbot.sqlite3"
+    await _reports(path, (0, 2, 41, 2501, NOW - timedelta(seconds=30)), (1, 2, None, 1, NOW - timedelta(seconds=5)))
+    result = check_shards(path, NOW)
+    assert result is not None
+    assert (result.status, result.detail) == (Status.PASSED, "2 of 2 reporting")
+    assert result.more == (
+        "shard 0: 41 ms, 2,501 servers, 30 s ago (host:100)",
+        "shard 1: latency unknown, 1 server, 5 s ago (host:101)",
+    )
+
+
+async def test_doctor_names_a_shard_no_running_process_reports(tmp_path: Path) -> None:
+    """A shard silent for over 5 minutes (its process stopped) fails, by number; the others are still listed."""
+    path = tmp_path / "revbot.sqlite3"
+    await _reports(
+        path,
+        (0, 3, 40, 10, NOW - timedelta(seconds=20)),
+        (1, 3, 42, 11, NOW - timedelta(seconds=50)),
+        (2, 3, 45, 12, NOW - timedelta(minutes=12)),
+    )
+    result = check_shards(path, NOW)
+    assert result is not None
+    assert result.status is Status.FAILED
+    assert result.detail.startswith("shard 2 of 3 reported nothing for 5 minutes")
+    assert [line.split(":")[0] for line in result.more] == ["shard 0", "shard 1"]
+
+
+async def test_doctor_says_when_processes_disagree_on_the_shard_count(tmp_path: Path) -> None:
+    path = tmp_path / "revbot.sqlite3"
+    await _reports(path, (0, 1, 40, 10, NOW - timedelta(seconds=20)), (1, 2, 42, 11, NOW - timedelta(seconds=10)))
+    result = check_shards(path, NOW)
+    assert result is not None
+    assert result.status is Status.FAILED and "SHARD_COUNT" in result.detail
+
+
+async def test_doctor_shows_no_shards_when_no_bot_runs(tmp_path: Path) -> None:
+    """Before the first start (no database yet), or once every process has stopped, there is nothing to show."""
+    path = tmp_path / "revbot.sqlite3"
+    assert check_shards(path, NOW) is None
+    assert not path.exists()  # and nothing was created
+    await _reports(path, (0, 1, 40, 10, NOW - timedelta(minutes=6)))
+    assert check_shards(path, NOW) is None

@@ -20,6 +20,7 @@ from bot.domain.periods import Period
 from bot.services.container import Services, build_services
 from bot.storage.db import Database
 from bot.storage.schema import latest_version
+from bot.storage.shard_reports import ShardReport
 from tests.helpers import SHIPPED_CONTENT
 from tests.pg import another_database
 
@@ -73,6 +74,7 @@ async def _seed(services: Services, clock: FixedClock) -> None:
     pending = await services.server_content.next_pending(1)
     assert pending is not None and await services.server_content.review(1, pending.item_id, approve=True)
     assert await services.summaries.claim(1, "2026-03-02", 11, clock.now())
+    await services.shard_reports.save([ShardReport(0, 1, 42, 2, "host:1", clock.now())])
 
 
 async def _boards(db: Database, clock: FixedClock) -> list[object]:
