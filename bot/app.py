@@ -92,7 +92,7 @@ class RevisionBot(commands.AutoShardedBot):
         """Open the database, load content, add cogs and buttons, start the scheduler, sync commands."""
         settings = self.settings
         await self._plan_shards()
-        self._db = await Database.open(settings.database_file)
+        self._db = await Database.open(settings.database_location)
         catalog = await asyncio.to_thread(load_catalog, settings.content_dir, settings.cache_dir)
         log.info("content loaded: %s version=%s", catalog.summary(), catalog.version[:12])
         self._base_catalog = catalog

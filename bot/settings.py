@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         return self.database_path or self.data_dir / "revbot.sqlite3"
 
     @property
+    def database_location(self) -> Path | str:
+        """The PostgreSQL URL if DATABASE_URL is set, else the SQLite file."""
+        return self.database_url.get_secret_value() if self.database_url else self.database_file
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
+import os
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.storage.shard_reports import ShardReport
 
 if TYPE_CHECKING:
     from bot.ui.client import RevisionClient
@@ -43,7 +46,7 @@ class BotStatus:
     servers: int
     job_count: int
     soonest: tuple[Job, ...]
-    database_path: Path
+    database: str
     database_bytes: int
     content_version: str
     content_summary: str
@@ -52,8 +55,8 @@ class BotStatus:
     shards: tuple[ShardStatus, ...]
 
 
-def collect_status(bot: RevisionClient) -> BotStatus:
-    """Return the bot's status now (cheap: no Discord calls, two stat calls)."""
+async def collect_status(bot: RevisionClient) -> BotStatus:
+    """Return the bot's status now (cheap: no Discord calls, one look at the database's size)."""
     services = bot.services
     jobs = [Job(job_id, job_label(job_id), bot.scheduler.next_run(job_id)) for job_id in bot.scheduler.job_ids()]
     upcoming = sorted(
@@ -64,20 +67,43 @@ def collect_status(bot: RevisionClient) -> BotStatus:
         servers=len(bot.guilds),
         job_count=len(jobs),
         soonest=tuple(upcoming[:SOONEST_SHOWN]),
-        database_path=services.db.path,
-        database_bytes=database_bytes(services.db.path),
+        database=services.db.describe(),
+        database_bytes=await services.db.size_bytes(),
         content_version=services.catalog.version[:12],
         content_summary=services.catalog.summary(),
         memory_bytes=resident_memory(),
         shard_count=bot.shard_count or 1,
-        shards=tuple(
-            ShardStatus(
-                shard_id,
-                None if math.isinf(info.latency) else info.latency,  # inf until its first heartbeat answer
-                sum(1 for g in bot.guilds if g.shard_id == shard_id),
+        shards=shards_here(bot),
+    )
+
+
+def shards_here(bot: RevisionClient) -> tuple[ShardStatus, ...]:
+    """Return this process's shards, with their latency and servers."""
+    return tuple(
+        ShardStatus(
+            shard_id,
+            None if math.isinf(info.latency) else info.latency,  # inf until its first heartbeat answer
+            sum(1 for g in bot.guilds if g.shard_id == shard_id),
+        )
+        for shard_id, info in sorted(bot.shards.items())
+    )
+
+
+async def report_shards(bot: RevisionClient) -> None:
+    """Record this process's shards in the database, where `revbot doctor` reads every process's."""
+    now, process = bot.services.clock.now(), f"{socket.gethostname()}:{os.getpid()}"
+    await bot.services.shard_reports.save(
+        [
+            ShardReport(
+                s.shard_id,
+                bot.shard_count or 1,
+                None if s.latency_s is None else round(s.latency_s * 1000),
+                s.servers,
+                process,
+                now,
             )
-            for shard_id, info in sorted(bot.shards.items())
-        ),
+            for s in shards_here(bot)
+        ]
     )
 
 
@@ -89,15 +115,6 @@ def job_label(job_id: str) -> str:
     if match.group("post"):
         return f"close post {match.group('post')}"
     return f"{match.group('kind')} post, server {match.group('guild')}"
-
-
-def database_bytes(path: Path) -> int:
-    """Return the database's size on disk, its write-ahead log included."""
-    total = 0
-    for part in (path, path.with_name(path.name + "-wal")):
-        with contextlib.suppress(OSError):
-            total += part.stat().st_size
-    return total
 
 
 def resident_memory(pid: int | str = "self") -> int | None:

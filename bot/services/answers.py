@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -17,7 +16,7 @@ from bot.domain.streaks import Streaks
 from bot.services.practice import PracticeService
 from bot.services.streaks import STREAK_KIND, keep_streaks_in, streaks_in
 from bot.storage.answers import answer_context, correct_run_before, insert_answer
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 from bot.storage.streaks import forget_streak
 
 log = logging.getLogger(__name__)
@@ -64,7 +63,7 @@ class AnswerService:
         return await self._db.write_batched(partial(self._record, post_id, user_id, display_name, choice, now))
 
     def _record(
-        self, post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: sqlite3.Connection
+        self, post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: Connection
     ) -> AnswerOutcome:
         outcome = decide_answer(post_id, user_id, display_name, choice, now, conn)
         post, answer = outcome.post, outcome.answer
@@ -86,7 +85,7 @@ class AnswerService:
 
 
 def decide_answer(
-    post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: sqlite3.Connection
+    post_id: int, user_id: int, display_name: str, choice: int, now: datetime, conn: Connection
 ) -> AnswerOutcome:
     """Decide on a click and record it if it counts; runs on the writer's thread inside a transaction."""
     context = answer_context(conn, post_id, user_id)
@@ -120,9 +119,13 @@ def decide_answer(
     if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
         return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
     if post.origin is Origin.SCHEDULED and post.kind is STREAK_KIND:
+        # A savepoint, because after an error PostgreSQL refuses the rest of the transaction until rolled back.
+        conn.execute("SAVEPOINT streak")
         try:
             keep_streaks_in(conn, post, user_id, correct, context.streak)
         except Exception:  # the answer matters more: drop the kept streak, so the next answer counts it afresh
+            conn.execute("ROLLBACK TO streak")
             log.exception("keeping the streak failed post=%s user=%s", post_id, user_id)
             forget_streak(conn, post.guild_id, user_id, post.kind.value)
+        conn.execute("RELEASE streak")
     return AnswerOutcome(AnswerStatus.RECORDED, post, answer)

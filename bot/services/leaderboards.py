@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sqlite3
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -14,7 +13,7 @@ from bot.domain.ranking import competition_ranks
 from bot.domain.streaks import Streaks
 from bot.services.streaks import streaks_in
 from bot.storage.boards import BoardRow, BoardScope, BoardSnapshot, board_snapshot, board_standing
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 from bot.storage.guilds import guild_settings_in
 
 PAGE_SIZE = 10
@@ -93,7 +92,7 @@ class LeaderboardService:
         """
         now = self._clock.now()
 
-        def read(conn: sqlite3.Connection) -> tuple[BoardScope, BoardSnapshot, int, int]:
+        def read(conn: Connection) -> tuple[BoardScope, BoardSnapshot, int, int]:
             scope = _scope_in(conn, guild_id, period, element_id, now)
             if element_id is None and course is not None:
                 scope = replace(scope, course_elements=course.element_ids)
@@ -115,7 +114,7 @@ class LeaderboardService:
         """Return a learner's all-time points, rank, accuracy and daily-question streaks (one trip)."""
         now = self._clock.now()
 
-        def read(conn: sqlite3.Connection) -> tuple[BoardRow | None, int, int, Streaks]:
+        def read(conn: Connection) -> tuple[BoardRow | None, int, int, Streaks]:
             scope = _scope_in(conn, guild_id, Period.ALL_TIME, None, now)
             return (*board_standing(conn, scope, user_id), streaks_in(conn, guild_id, user_id, now))
 
@@ -133,7 +132,7 @@ class LeaderboardService:
 
 
 def _scope_in(
-    conn: sqlite3.Connection, guild_id: int, period: Period, element_id: str | None, now: datetime
+    conn: Connection, guild_id: int, period: Period, element_id: str | None, now: datetime
 ) -> BoardScope:
     settings = guild_settings_in(conn, guild_id)
     window = period_window(period, now, settings.zone, settings.week_start)

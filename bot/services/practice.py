@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +13,7 @@ from bot.course.catalog import Catalog
 from bot.domain.clock import Clock, to_ms
 from bot.interchange.anki import deck_bytes
 from bot.interchange.items import flat_item
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 from bot.storage.practice import PracticeCard, PracticeRepository, read_card, write_card
 
 log = logging.getLogger(__name__)
@@ -51,7 +50,7 @@ class PracticeService:
         self._clock = clock
         self._scheduler = practice_scheduler()
 
-    def review_in(self, conn: sqlite3.Connection, user_id: int, item_id: str, correct: bool, now: datetime) -> Card:
+    def review_in(self, conn: Connection, user_id: int, item_id: str, correct: bool, now: datetime) -> Card:
         """Update the learner's card inside the caller's transaction (the answer path does it with the answer)."""
         now = now.astimezone(UTC)  # fsrs accepts UTC datetimes only
         stored = read_card(conn, user_id, item_id)

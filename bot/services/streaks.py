@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 
 from bot.domain.clock import to_ms
@@ -16,6 +15,7 @@ from bot.domain.streaks import (
     streaks_now,
 )
 from bot.storage.answers import scheduled_history
+from bot.storage.db import Connection
 from bot.storage.streaks import (
     answered_scheduled_before,
     later_scheduled_open,
@@ -28,7 +28,7 @@ STREAK_KIND = PostKind.QUESTION  # streaks count daily questions (the only ones 
 
 
 def keep_streaks_in(
-    conn: sqlite3.Connection, post: Post, user_id: int, correct: bool, kept: StreakState | None
+    conn: Connection, post: Post, user_id: int, correct: bool, kept: StreakState | None
 ) -> None:
     """Update the learner's streak state (kept: as read before the answer) for an answer just recorded to a
     scheduled post, in the same transaction."""
@@ -49,13 +49,13 @@ def keep_streaks_in(
     write_state(conn, post.guild_id, user_id, kind, state, replacing=kept is not None)
 
 
-def recount_state(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str) -> StreakState | None:
+def recount_state(conn: Connection, guild_id: int, user_id: int, kind: str) -> StreakState | None:
     """Return the learner's streak state counted from every scheduled post of the kind (it does not depend on now)."""
     history = scheduled_history(conn, guild_id, kind, user_id, None)
     return state_from_history(history.post_ids, history.opened_ms, history.answered)
 
 
-def streaks_in(conn: sqlite3.Connection, guild_id: int, user_id: int, now: datetime) -> Streaks:
+def streaks_in(conn: Connection, guild_id: int, user_id: int, now: datetime) -> Streaks:
     """Return the learner's daily-question streaks, read on the caller's connection (the answer path reads them as
     it records)."""
     kind = STREAK_KIND.value

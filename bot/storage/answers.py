@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,7 +9,7 @@ from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import Answer, GuildSettings, Post, PostState
 from bot.domain.periods import week_key
 from bot.domain.streaks import StreakState
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 from bot.storage.guilds import guild_settings_from_row
 from bot.storage.posts import POST_COLUMNS, POST_WIDTH, post_from_row
 
@@ -39,7 +38,7 @@ class ScheduledHistory:
     open_post_id: int | None = None
 
 
-def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> AnswerContext:
+def answer_context(conn: Connection, post_id: int, user_id: int) -> AnswerContext:
     """Return the post, the learner's earlier answer and kept streak, and the server's settings."""
     row = conn.execute(
         f"SELECT {_POST_FIELDS}, a.display_name, a.choice, a.correct, a.points, a.answered_at, "
@@ -64,7 +63,7 @@ def answer_context(conn: sqlite3.Connection, post_id: int, user_id: int) -> Answ
 
 
 def insert_answer(
-    conn: sqlite3.Connection, post: Post, answer: Answer, *, on_board: bool, elapsed_ms: int | None, week: str | None
+    conn: Connection, post: Post, answer: Answer, *, on_board: bool, elapsed_ms: int | None, week: str | None
 ) -> bool:
     """Insert an answer; return False if the learner had already answered (nothing is written)."""
     cursor = conn.execute(
@@ -90,7 +89,7 @@ def insert_answer(
     return cursor.rowcount == 1
 
 
-def rebuild_week_totals(conn: sqlite3.Connection, settings: GuildSettings) -> int:
+def rebuild_week_totals(conn: Connection, settings: GuildSettings) -> int:
     """Recompute a server's week keys and weekly totals (after its timezone or week start changes)."""
     zone = settings.zone
     rows = conn.execute("SELECT answer_id, answered_at FROM answers WHERE guild_id = ?", (settings.guild_id,))
@@ -107,7 +106,7 @@ def rebuild_week_totals(conn: sqlite3.Connection, settings: GuildSettings) -> in
 
 
 def scheduled_history(
-    conn: sqlite3.Connection, guild_id: int, kind: str, user_id: int, now: datetime | None
+    conn: Connection, guild_id: int, kind: str, user_id: int, now: datetime | None
 ) -> ScheduledHistory:
     """Return the server's scheduled posts of a kind opened by now, the learner's answers to them, and which is open
     (now None: every scheduled post, none counted as open).
@@ -139,7 +138,7 @@ def scheduled_history(
     )
 
 
-def correct_run_before(conn: sqlite3.Connection, post: Post, user_id: int, limit: int) -> int:
+def correct_run_before(conn: Connection, post: Post, user_id: int, limit: int) -> int:
     """Return how many of the server's scheduled posts of this kind just before this one the learner got right.
 
     Counts back from the latest earlier post until one was missed or wrong, looking at no more than limit posts

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.domain.clock import to_ms
 from bot.domain.periods import Window
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 
 UNKNOWN_NAME = "Unknown learner"
 
@@ -99,7 +98,7 @@ def _marks(values: Sequence[Any]) -> str:
     return ", ".join("?" for _ in values)
 
 
-def _names(conn: sqlite3.Connection, guild_id: int, user_ids: list[int]) -> dict[int, str]:
+def _names(conn: Connection, guild_id: int, user_ids: list[int]) -> dict[int, str]:
     # Names only for the rows shown: looking them up for every learner was half a period board's cost.
     if not user_ids:
         return {}
@@ -110,44 +109,46 @@ def _names(conn: sqlite3.Connection, guild_id: int, user_ids: list[int]) -> dict
     return dict(rows.fetchall())
 
 
-def _rows(conn: sqlite3.Connection, scope: BoardScope, raw: list[tuple[Any, ...]]) -> list[BoardRow]:
+def _rows(conn: Connection, scope: BoardScope, raw: list[tuple[Any, ...]]) -> list[BoardRow]:
     names = _names(conn, scope.guild_id, [r[0] for r in raw])
     return [BoardRow(r[0], names.get(r[0], UNKNOWN_NAME), r[1], r[2], r[3]) for r in raw]
 
 
-def board_page(conn: sqlite3.Connection, scope: BoardScope, limit: int, offset: int = 0) -> list[BoardRow]:
+def board_page(conn: Connection, scope: BoardScope, limit: int, offset: int = 0) -> list[BoardRow]:
     """Return learners ordered by points (then fewer answers, then id), one page."""
     source, params = _source(scope)
     raw = conn.execute(
-        f"SELECT user_id, points, answers, correct FROM ({source}) "
+        f"SELECT user_id, points, answers, correct FROM ({source}) AS board "
         "ORDER BY points DESC, answers ASC, user_id LIMIT ? OFFSET ?",
         (*params, limit, offset),
     ).fetchall()
     return _rows(conn, scope, raw)
 
 
-def count_above(conn: sqlite3.Connection, scope: BoardScope, points: int) -> int:
+def count_above(conn: Connection, scope: BoardScope, points: int) -> int:
     """Return how many learners have more points than this."""
     source, params = _source(scope)
-    return int(conn.execute(f"SELECT COUNT(*) FROM ({source}) WHERE points > ?", (*params, points)).fetchone()[0])
+    return int(
+        conn.execute(f"SELECT COUNT(*) FROM ({source}) AS board WHERE points > ?", (*params, points)).fetchone()[0]
+    )
 
 
-def board_size(conn: sqlite3.Connection, scope: BoardScope) -> int:
+def board_size(conn: Connection, scope: BoardScope) -> int:
     source, params = _source(scope)
-    return int(conn.execute(f"SELECT COUNT(*) FROM ({source})", params).fetchone()[0])
+    return int(conn.execute(f"SELECT COUNT(*) FROM ({source}) AS board", params).fetchone()[0])
 
 
-def board_learner(conn: sqlite3.Connection, scope: BoardScope, user_id: int) -> BoardRow | None:
+def board_learner(conn: Connection, scope: BoardScope, user_id: int) -> BoardRow | None:
     source, params = _source(scope)
     raw = conn.execute(
-        f"SELECT user_id, points, answers, correct FROM ({source}) WHERE user_id = ?", (*params, user_id)
+        f"SELECT user_id, points, answers, correct FROM ({source}) AS board WHERE user_id = ?", (*params, user_id)
     ).fetchall()
     rows = _rows(conn, scope, raw)
     return rows[0] if rows else None
 
 
 def board_snapshot(
-    conn: sqlite3.Connection, scope: BoardScope, limit: int, offset: int, viewer_id: int | None
+    conn: Connection, scope: BoardScope, limit: int, offset: int, viewer_id: int | None
 ) -> BoardSnapshot:
     """Read everything a leaderboard page shows in one snapshot."""
     rows = board_page(conn, scope, limit, offset)
@@ -159,7 +160,7 @@ def board_snapshot(
     return BoardSnapshot(board_size(conn, scope), rows, above_first, viewer, above_viewer)
 
 
-def board_standing(conn: sqlite3.Connection, scope: BoardScope, user_id: int) -> tuple[BoardRow | None, int, int]:
+def board_standing(conn: Connection, scope: BoardScope, user_id: int) -> tuple[BoardRow | None, int, int]:
     """Return a learner's row, how many are above them, and how many are on the board."""
     row = board_learner(conn, scope, user_id)
     above = count_above(conn, scope, row.points) if row else 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -55,17 +54,14 @@ class ClassQuizRepository:
         now: datetime,
     ) -> ClassQuiz | None:
         """Insert a quiz in its lobby; None if the channel already has a live quiz."""
-        try:
-            async with self._db.transaction() as tx:
-                row = await tx.fetch_one(
-                    "INSERT INTO class_quizzes (guild_id, channel_id, tutor_id, element_id, question_count, seconds, "
-                    f"mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING {QUIZ_COLUMNS}",
-                    (guild_id, channel_id, tutor_id, element_id, question_count, seconds, mode.value, to_ms(now)),
-                )
-        except sqlite3.IntegrityError as exc:
-            if "class_quizzes.channel_id" in str(exc):
-                return None
-            raise
+        async with self._db.transaction() as tx:
+            row = await tx.fetch_one(
+                "INSERT INTO class_quizzes (guild_id, channel_id, tutor_id, element_id, question_count, seconds, "
+                f"mode, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                # The one unique rule besides the id: one live quiz per channel, across every process.
+                f"ON CONFLICT DO NOTHING RETURNING {QUIZ_COLUMNS}",
+                (guild_id, channel_id, tutor_id, element_id, question_count, seconds, mode.value, to_ms(now)),
+            )
         return quiz_from_row(tuple(row)) if row else None
 
     async def get(self, quiz_id: int) -> ClassQuiz | None:

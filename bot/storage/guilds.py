@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
 from bot.domain.clock import from_ms, to_ms
 from bot.domain.entities import GuildSettings, Schedule, ScheduleKind, Weekdays
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 
 _SCHEDULE_COLUMNS = (
     "guild_id, kind, channel_id, local_time, weekdays, role_id, close_after_minutes, enabled, last_error, "
@@ -50,7 +49,7 @@ _SETTINGS_SQL = (
 )
 
 
-def guild_settings_in(conn: sqlite3.Connection, guild_id: int) -> GuildSettings:
+def guild_settings_in(conn: Connection, guild_id: int) -> GuildSettings:
     """Return the server's settings (defaults if it has none yet), read on the caller's connection."""
     row = conn.execute(_SETTINGS_SQL, (guild_id,)).fetchone()
     return guild_settings_from_row(row) if row else GuildSettings(guild_id)
@@ -82,7 +81,7 @@ class GuildRepository:
         role, a week start) is kept. Return the server's settings as saved.
         """
 
-        def write(conn: sqlite3.Connection) -> GuildSettings:
+        def write(conn: Connection) -> GuildSettings:
             settings = replace(guild_settings_in(conn, schedule.guild_id), timezone=timezone)
             _write_settings(conn, settings, now)
             _write_schedule(conn, schedule, now)
@@ -109,7 +108,7 @@ class GuildRepository:
         the event loop would otherwise spend in one piece.
         """
 
-        def read(conn: sqlite3.Connection) -> list[tuple[Schedule, GuildSettings]]:
+        def read(conn: Connection) -> list[tuple[Schedule, GuildSettings]]:
             rows = conn.execute(_ENABLED_SCHEDULES).fetchall()
             return [(_schedule(r[:11]), GuildSettings(r[0], r[11], r[12], r[13], bool(r[14]), r[15])) for r in rows]
 
@@ -140,7 +139,7 @@ class GuildRepository:
             )
 
 
-def _write_settings(conn: sqlite3.Connection, settings: GuildSettings, now: datetime) -> None:
+def _write_settings(conn: Connection, settings: GuildSettings, now: datetime) -> None:
     from bot.storage.answers import rebuild_week_totals  # that module imports this one
 
     before = conn.execute("SELECT timezone, week_start FROM guilds WHERE guild_id = ?", (settings.guild_id,)).fetchone()
@@ -164,7 +163,7 @@ def _write_settings(conn: sqlite3.Connection, settings: GuildSettings, now: date
         rebuild_week_totals(conn, settings)
 
 
-def _write_schedule(conn: sqlite3.Connection, schedule: Schedule, now: datetime) -> None:
+def _write_schedule(conn: Connection, schedule: Schedule, now: datetime) -> None:
     conn.execute(
         "INSERT INTO guilds (guild_id, created_at) VALUES (?, ?) ON CONFLICT (guild_id) DO NOTHING",
         (schedule.guild_id, to_ms(now)),

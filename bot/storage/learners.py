@@ -102,7 +102,7 @@ class LearnerRepository:
         totals = await self._db.fetch_all(
             "SELECT guild_id, NULL, display_name, points, answers, correct FROM board_totals WHERE user_id = ? "
             "UNION ALL SELECT guild_id, element_id, display_name, points, answers, correct "
-            "FROM board_element_totals WHERE user_id = ? ORDER BY 1, 2",
+            "FROM board_element_totals WHERE user_id = ? ORDER BY 1, 2 NULLS FIRST",
             (user_id, user_id),
         )
         cards = await self._db.fetch_all(

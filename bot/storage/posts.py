@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
 from typing import Any
 
@@ -55,32 +54,28 @@ class PostRepository:
 
     async def create(self, tx: Transaction, new: NewPost) -> Post | None:
         """Insert a post; return None if this scheduled post already exists for that local date."""
-        try:
-            row = await tx.fetch_one(
-                "INSERT INTO posts (guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
-                "opens_at, closes_at, channel_id, local_date, class_quiz_id, option_order) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                f"RETURNING {POST_COLUMNS}",
-                (
-                    new.guild_id,
-                    new.kind.value,
-                    new.origin.value,
-                    new.item_id,
-                    new.element_id,
-                    new.correct_option,
-                    new.option_count,
-                    to_ms(new.opens_at),
-                    to_ms(new.closes_at) if new.closes_at else None,
-                    new.channel_id,
-                    new.local_date,
-                    new.class_quiz_id,
-                    encode(new.option_order),
-                ),
-            )
-        except sqlite3.IntegrityError as exc:
-            if "posts.guild_id, posts.kind, posts.local_date" in str(exc):
-                return None
-            raise
+        row = await tx.fetch_one(
+            "INSERT INTO posts (guild_id, kind, origin, item_id, element_id, correct_option, option_count, "
+            "opens_at, closes_at, channel_id, local_date, class_quiz_id, option_order) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            # The one unique rule besides the id: a scheduled post per server, kind and local date.
+            f"ON CONFLICT DO NOTHING RETURNING {POST_COLUMNS}",
+            (
+                new.guild_id,
+                new.kind.value,
+                new.origin.value,
+                new.item_id,
+                new.element_id,
+                new.correct_option,
+                new.option_count,
+                to_ms(new.opens_at),
+                to_ms(new.closes_at) if new.closes_at else None,
+                new.channel_id,
+                new.local_date,
+                new.class_quiz_id,
+                encode(new.option_order),
+            ),
+        )
         return post_from_row(tuple(row)) if row else None
 
     async def get(self, post_id: int) -> Post | None:
@@ -102,7 +97,8 @@ class PostRepository:
         """Close an open post; return False if it was already closed."""
         async with self._db.transaction() as tx:
             changed = await tx.execute(
-                "UPDATE posts SET state = 'closed', closes_at = min(coalesce(closes_at, ?), ?), reveal_pending = 1 "
+                "UPDATE posts SET state = 'closed', reveal_pending = 1, "
+                "closes_at = CASE WHEN closes_at < ? THEN closes_at ELSE ? END "  # the earlier of the two
                 "WHERE post_id = ? AND state = 'open'",
                 (to_ms(when), to_ms(when), post_id),
             )

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bot.domain.clock import from_ms, to_ms
-from bot.storage.db import Database, placeholders
+from bot.storage.db import Connection, Database, placeholders
 
 _COLUMNS = "user_id, item_id, card, due_at, reviews, lapses"
 
@@ -37,7 +36,7 @@ def _only(item_ids: Collection[str] | None) -> tuple[str, list[Any]]:
     return f" AND item_id IN ({placeholders(item_ids)})", list(item_ids)
 
 
-def read_card(conn: sqlite3.Connection, user_id: int, item_id: str) -> PracticeCard | None:
+def read_card(conn: Connection, user_id: int, item_id: str) -> PracticeCard | None:
     """Return the learner's card for a question (inside a write, on the writer's thread)."""
     row = conn.execute(
         f"SELECT {_COLUMNS} FROM practice_cards WHERE user_id = ? AND item_id = ?", (user_id, item_id)
@@ -45,7 +44,7 @@ def read_card(conn: sqlite3.Connection, user_id: int, item_id: str) -> PracticeC
     return _card(tuple(row)) if row is not None else None
 
 
-def write_card(conn: sqlite3.Connection, card: PracticeCard) -> None:
+def write_card(conn: Connection, card: PracticeCard) -> None:
     """Store a learner's card for a question, replacing the one before (inside a write)."""
     conn.execute(
         f"INSERT INTO practice_cards ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?) "
@@ -66,14 +65,14 @@ class PracticeRepository:
         return await self._db.read(lambda conn: read_card(conn, user_id, item_id))
 
     async def due_item_ids(
-        self, user_id: int, now: datetime, item_ids: Collection[str] | None = None, limit: int | None = None
+        self, user_id: int, now: datetime, item_ids: Collection[str] | None, limit: int
     ) -> list[str]:
-        """Return the ids of the learner's cards due by now, most overdue first, optionally among item_ids."""
+        """Return up to limit ids of the learner's cards due by now, most overdue first, optionally among item_ids."""
         extra, params = _only(item_ids)
         rows = await self._db.fetch_all(
             f"SELECT item_id FROM practice_cards WHERE user_id = ? AND due_at <= ?{extra} "
             "ORDER BY due_at, item_id LIMIT ?",
-            (user_id, to_ms(now), *params, -1 if limit is None else limit),  # SQLite reads LIMIT -1 as no limit
+            (user_id, to_ms(now), *params, limit),
         )
         return [r[0] for r in rows]
 

@@ -44,6 +44,11 @@ class DatabaseError(Exception):
     """The database file cannot be used (not SQLite, damaged, or from a newer version)."""
 
 
+def postgres_url(location: str) -> bool:
+    """Return whether a database location is a PostgreSQL URL rather than an SQLite file."""
+    return location.startswith(("postgresql://", "postgres://"))
+
+
 def configure(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")

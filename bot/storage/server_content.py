@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
 from bot.domain.clock import to_ms
-from bot.storage.db import Database
+from bot.storage.db import Connection, Database
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ class ServerContentRepository:
     async def add(self, guild_id: int, elements: list[tuple[str, str]], items: list[NewItem], now: datetime) -> None:
         """Store new elements (id, notes JSON) and their items as pending, all or nothing."""
 
-        def write(conn: sqlite3.Connection) -> None:
+        def write(conn: Connection) -> None:
             position = conn.execute(
                 "SELECT coalesce(max(position), 0) FROM server_elements WHERE guild_id = ?", (guild_id,)
             ).fetchone()[0]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.domain.entities import PostState
 from bot.domain.streaks import StreakState
+from bot.storage.db import Connection
 
 _STATE_COLUMNS = "last_post_id, last_opened_at, run, run_correct, best, best_correct"
 
 
-def read_state(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str) -> StreakState | None:
+def read_state(conn: Connection, guild_id: int, user_id: int, kind: str) -> StreakState | None:
     """Return the learner's kept streak state, if any."""
     row = conn.execute(
         f"SELECT {_STATE_COLUMNS} FROM learner_streaks WHERE guild_id = ? AND user_id = ? AND kind = ?",
@@ -20,7 +19,7 @@ def read_state(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str)
 
 
 def write_state(
-    conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str, state: StreakState, *, replacing: bool
+    conn: Connection, guild_id: int, user_id: int, kind: str, state: StreakState, *, replacing: bool
 ) -> None:
     """Keep the learner's streak state: update the row read before (replacing) or add the first one."""
     values = (
@@ -48,14 +47,14 @@ def write_state(
         )
 
 
-def forget_streak(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str) -> None:
+def forget_streak(conn: Connection, guild_id: int, user_id: int, kind: str) -> None:
     """Drop the learner's kept streak state (it is counted afresh from the history when next needed)."""
     conn.execute(
         "DELETE FROM learner_streaks WHERE guild_id = ? AND user_id = ? AND kind = ?", (guild_id, user_id, kind)
     )
 
 
-def previous_scheduled(conn: sqlite3.Connection, guild_id: int, kind: str, post_id: int, opened_ms: int) -> int | None:
+def previous_scheduled(conn: Connection, guild_id: int, kind: str, post_id: int, opened_ms: int) -> int | None:
     """Return the id of the server's scheduled post of this kind just before the given one, if any."""
     row = conn.execute(
         "SELECT post_id FROM posts WHERE guild_id = ? AND kind = ? AND origin = 'scheduled' "
@@ -65,7 +64,7 @@ def previous_scheduled(conn: sqlite3.Connection, guild_id: int, kind: str, post_
     return row[0] if row else None
 
 
-def answered_scheduled_before(conn: sqlite3.Connection, guild_id: int, user_id: int, kind: str, post_id: int) -> bool:
+def answered_scheduled_before(conn: Connection, guild_id: int, user_id: int, kind: str, post_id: int) -> bool:
     """Return whether the learner answered any other scheduled post of this kind in the server (a walk along their
     own answers, so it costs nothing for a newcomer however long the server's history)."""
     row = conn.execute(
@@ -77,7 +76,7 @@ def answered_scheduled_before(conn: sqlite3.Connection, guild_id: int, user_id: 
 
 
 def later_scheduled_open(
-    conn: sqlite3.Connection, guild_id: int, kind: str, state: StreakState, now_ms: int, limit: int = 2
+    conn: Connection, guild_id: int, kind: str, state: StreakState, now_ms: int, limit: int = 2
 ) -> list[bool]:
     """Return, for the first few scheduled posts opened after the state's post and by now, whether each is open."""
     rows = conn.execute(

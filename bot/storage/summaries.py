@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,15 +25,13 @@ class SummaryRepository:
 
     async def claim(self, guild_id: int, week_start: str, channel_id: int, now: datetime) -> bool:
         """Record that this week's summary is being posted; False if it already was."""
-        try:
-            async with self._db.transaction() as tx:
-                await tx.execute(
-                    "INSERT INTO summaries (guild_id, week_start, channel_id, posted_at) VALUES (?, ?, ?, ?)",
-                    (guild_id, week_start, channel_id, to_ms(now)),
-                )
-        except sqlite3.IntegrityError:
-            return False
-        return True
+        async with self._db.transaction() as tx:
+            claimed = await tx.execute(
+                "INSERT INTO summaries (guild_id, week_start, channel_id, posted_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",  # another process (or an earlier run) claimed it first
+                (guild_id, week_start, channel_id, to_ms(now)),
+            )
+        return claimed == 1
 
     async def is_claimed(self, guild_id: int, week_start: str) -> bool:
         """Return whether this week's summary was posted (or is being posted) for the server."""

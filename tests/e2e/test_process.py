@@ -131,3 +131,21 @@ async def test_a_rejected_token_stops_with_exit_2_so_systemd_does_not_loop(
     log = await _run_until_it_stops(tmp_path, env, expect=2)
     assert "Discord rejected the token" in log and "Traceback" not in log
     assert token not in log
+
+
+async def test_a_database_out_of_reach_stops_the_start_in_one_line(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """PostgreSQL not answering: one line naming where (never the password), and exit 1 so systemd tries again."""
+    token = bot_token(fake_discord.world.application_id)
+    fake_discord.world.token = token
+    env = _env(
+        tmp_path,
+        DISCORD_TOKEN=token,
+        DISCORD_API_BASE_URL=fake_discord.api_base,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+        DATABASE_URL="postgresql://revbot:s3cret-pw@127.0.0.1:9/revbot",  # a closed port
+    )
+    log = await _run_until_it_stops(tmp_path, env, expect=1)
+    assert "Traceback" not in log and "s3cret-pw" not in log
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, log
+    assert "cannot connect to PostgreSQL at 127.0.0.1:9/revbot" in errors[0]

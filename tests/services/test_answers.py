@@ -150,6 +150,18 @@ async def test_streak_bonus_counts_back_to_the_last_miss_or_mistake(core: Core) 
         core.clock.advance(timedelta(days=1))
 
 
+# A rule that makes every new practice card fail, and its removal, per engine.
+REFUSE_CARDS = {
+    "sqlite": (
+        "CREATE TRIGGER refuse_cards BEFORE INSERT ON practice_cards BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+        "DROP TRIGGER refuse_cards",
+    ),
+    "postgresql": (
+        "ALTER TABLE practice_cards ADD CONSTRAINT refuse_cards CHECK (user_id < 0) NOT VALID",
+        "ALTER TABLE practice_cards DROP CONSTRAINT refuse_cards",
+    ),
+}
+
 async def test_an_answer_updates_the_practice_card_and_a_failure_there_loses_nothing(core: Core) -> None:
     """The practice card commits with the answer; if writing it fails, the answer stays and the card is undone."""
     catalog = load_catalog(CONTENT)
@@ -159,11 +171,14 @@ async def test_an_answer_updates_the_practice_card_and_a_failure_there_loses_not
     post = await make_post(core, item_id=question.item.id, element_id=question.element.id, correct=1)
     noted = await answers.record_answer(post.post_id, 41, "Noted", 1)
     assert await PracticeRepository(core.db).get(41, question.item.id) is not None
-    async with core.db.transaction() as tx:  # a real failure inside SQLite, after the answer is written
-        await tx.execute(
-            "CREATE TRIGGER refuse_cards BEFORE INSERT ON practice_cards BEGIN SELECT RAISE(ABORT, 'disk says no'); END"
-        )
-    failed = await answers.record_answer(post.post_id, 42, "Failed", 1)
+    refuse, allow = REFUSE_CARDS[core.db.engine]
+    async with core.db.transaction() as tx:  # a real failure inside the database, after the answer is written
+        await tx.execute(refuse)
+    try:
+        failed = await answers.record_answer(post.post_id, 42, "Failed", 1)
+    finally:
+        async with core.db.transaction() as tx:
+            await tx.execute(allow)
     again = await answers.record_answer(post.post_id, 41, "Noted", 0)
     assert (noted.status, failed.status, again.status) == (
         AnswerStatus.RECORDED,
