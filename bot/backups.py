@@ -1,4 +1,8 @@
-"""Dated backups in a folder, keeping the newest N: what the daily backup timer runs."""
+"""Dated backups in a folder, keeping the newest N: what the daily backup timer runs.
+
+A copy of the SQLite file ends in .sqlite3, a pg_dump of a PostgreSQL database in .dump; the newest N of both kinds
+together are kept, so that a database moved to PostgreSQL keeps the same number of copies.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,9 @@ from pathlib import Path
 
 from bot.storage.files import BEFORE_RESTORE, backup_database
 
-BACKUP_RE = re.compile(r"^revbot-(\d{8}T\d{6}Z)(?:-(\d+))?\.sqlite3$")
+BACKUP_RE = re.compile(r"^revbot-(\d{8}T\d{6}Z)(?:-(\d+))?\.(?:sqlite3|dump)$")
 KEEP_BEFORE_RESTORE = 2  # copies of replaced databases kept beside the database; older ones are deleted
-FILE_SUFFIXES = (".sqlite3", ".sqlite", ".db")  # a PATH with one of these names a file, never a folder
+FILE_SUFFIXES = (".sqlite3", ".sqlite", ".db", ".dump")  # a PATH with one of these names a file, never a folder
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,23 +37,32 @@ def backups_in(folder: Path) -> list[Path]:
     return [path for *_, path in sorted(found)]
 
 
-def dated_name(folder: Path, now: datetime) -> Path:
+def dated_name(folder: Path, now: datetime, suffix: str = ".sqlite3") -> Path:
     """Return a new file name for a backup made at now, e.g. revbot-20260302T090000Z.sqlite3."""
     stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path, n = folder / f"revbot-{stamp}.sqlite3", 0
+    path, n = folder / f"revbot-{stamp}{suffix}", 0
     while path.exists():  # two backups in one second: number the later ones
         n += 1
-        path = folder / f"revbot-{stamp}-{n}.sqlite3"
+        path = folder / f"revbot-{stamp}-{n}{suffix}"
     return path
 
 
-def backup_into(source: Path, folder: Path, keep: int | None, now: datetime | None = None) -> BackupResult:
-    """Write a dated copy of source into folder, then delete the oldest dated copies beyond keep."""
+def back_up(source: Path | str, destination: Path) -> int:
+    """Copy the database (an SQLite file, or a PostgreSQL URL) to destination; return the copy's size in bytes."""
+    if isinstance(source, str):
+        from bot.storage.pgfiles import backup_postgres  # psycopg is loaded only where PostgreSQL is used
+
+        return backup_postgres(source, destination)
+    return backup_database(source, destination)
+
+
+def backup_into(source: Path | str, folder: Path, keep: int | None, now: datetime | None = None) -> BackupResult:
+    """Write a dated copy of the database into folder, then delete the oldest dated copies beyond keep."""
     if keep is not None and keep < 1:
         raise ValueError("--keep must be at least 1")
     folder.mkdir(parents=True, exist_ok=True)
-    destination = dated_name(folder, now or datetime.now(UTC))
-    size = backup_database(source, destination)
+    destination = dated_name(folder, now or datetime.now(UTC), ".dump" if isinstance(source, str) else ".sqlite3")
+    size = back_up(source, destination)
     removed: list[Path] = []
     if keep is not None:
         # The new copy always stays, even if the clock went back and its name sorts before older ones.

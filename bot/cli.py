@@ -17,12 +17,12 @@ from pathlib import Path
 from bot.authoring.coverage import coverage
 from bot.authoring.preview import Preview, preview_items
 from bot.authoring.schema import stale_schemas, write_schemas
-from bot.backups import FILE_SUFFIXES, backup_into, prune_before_restore
+from bot.backups import FILE_SUFFIXES, back_up, backup_into, prune_before_restore
 from bot.course.catalog import Catalog
 from bot.course.loader import ContentInvalid, load_catalog
 from bot.settings import Settings, SettingsInvalid, load_settings
-from bot.storage.files import backup_database, restore_database
-from bot.storage.schema import DatabaseError, latest_version, migrate_file
+from bot.storage.files import restore_database
+from bot.storage.schema import DatabaseError, latest_version, migrate_file, postgres_url
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +170,10 @@ def _parser() -> argparse.ArgumentParser:
     restore = db_commands.add_parser("restore", help="replace the database with a backup (stop the bot first)")
     restore.add_argument("path", type=Path, help="the backup to restore")
     restore.set_defaults(handler=_db_restore)
+    copy = db_commands.add_parser("copy", help="copy the SQLite database into an empty PostgreSQL database")
+    copy.add_argument("--from", dest="source", type=Path, metavar="PATH", help="the SQLite file (default: as the bot)")
+    copy.add_argument("--to", metavar="URL", help="the PostgreSQL database, postgresql://... (default: DATABASE_URL)")
+    copy.set_defaults(handler=_db_copy)
 
     doctor = commands.add_parser("doctor", help="check settings, token, database, content and login; exit 1 on failure")
     doctor.add_argument("--offline", action="store_true", help="do not try to log in to Discord")
@@ -325,25 +329,39 @@ def _review(args: argparse.Namespace) -> int:
     return run_review(args.path, args.mark, args.all, sys.stdout, sys.stderr)
 
 
+def _where(location: Path | str) -> str:
+    """Name the database for people: the SQLite file, or PostgreSQL's host and database (never the password)."""
+    if isinstance(location, str):
+        from bot.storage.postgres import describe
+
+        return f"PostgreSQL {describe(location)}"
+    return str(location)
+
+
 def _db_migrate(_args: argparse.Namespace) -> int:
-    path = load_settings(Settings).database_file
+    location = load_settings(Settings).database_location
     try:
-        applied = migrate_file(path)
+        if isinstance(location, str):
+            from bot.storage.postgres import migrate
+
+            applied = migrate(location)
+        else:
+            applied = migrate_file(location)
     except (DatabaseError, sqlite3.Error, OSError) as exc:
-        print(f"Cannot migrate {path}: {exc}", file=sys.stderr)
+        print(f"Cannot migrate {_where(location)}: {exc}", file=sys.stderr)
         return EXIT_FAILED
     version = latest_version()
     print(
-        f"{path}: applied {', '.join(applied)}; now at version {version}"
+        f"{_where(location)}: applied {', '.join(applied)}; now at version {version}"
         if applied
-        else f"{path}: already at version {version}"
+        else f"{_where(location)}: already at version {version}"
     )
     return EXIT_OK
 
 
 def _db_backup(args: argparse.Namespace) -> int:
-    source = load_settings(Settings).database_file
-    if not source.is_file():
+    source = load_settings(Settings).database_location
+    if isinstance(source, Path) and not source.is_file():
         print(f"No database at {source} to back up.", file=sys.stderr)
         return EXIT_FAILED
     if args.keep is not None and args.keep < 1:
@@ -357,29 +375,62 @@ def _db_backup(args: argparse.Namespace) -> int:
             result = backup_into(source, args.path, args.keep)
             path, size, removed = result.path, result.size, result.removed
         else:
-            path, size, removed = args.path, backup_database(source, args.path), ()
+            path, size, removed = args.path, back_up(source, args.path), ()
     except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Backup failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Backed up {source} to {path} ({size / 1024:,.0f} KiB)")
+    print(f"Backed up {_where(source)} to {path} ({size / 1024:,.0f} KiB)")
     for old in removed:
         print(f"Removed old backup {old}")
     return EXIT_OK
 
 
 def _db_restore(args: argparse.Namespace) -> int:
-    target = load_settings(Settings).database_file
+    settings = load_settings(Settings)
+    target = settings.database_location
     try:
-        kept = restore_database(args.path, target)
+        if isinstance(target, str):
+            from bot.storage.pgfiles import KEPT_NAME, restore_postgres
+
+            kept, kept_for = restore_postgres(args.path, target, settings.data_dir), settings.data_dir / KEPT_NAME
+        else:
+            kept, kept_for = restore_database(args.path, target), target
     except (DatabaseError, sqlite3.Error, OSError) as exc:
         print(f"Not restored: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    print(f"Restored {args.path} to {target}" + (f"; the previous database is kept at {kept}" if kept else ""))
+    print(f"Restored {args.path} to {_where(target)}" + (f"; the previous database is kept at {kept}" if kept else ""))
     try:
-        for old in prune_before_restore(target):
+        for old in prune_before_restore(kept_for) if kept else ():
             print(f"Removed an older copy kept by a restore: {old}")
     except OSError as exc:
         print(f"Older copies kept by restores were not all removed: {exc}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _db_copy(args: argparse.Namespace) -> int:
+    settings = load_settings(Settings)
+    url = args.to or (settings.database_url.get_secret_value() if settings.database_url else None)
+    if url is None:
+        print("db copy needs the PostgreSQL database: --to postgresql://... or DATABASE_URL.", file=sys.stderr)
+        return EXIT_USAGE
+    if not postgres_url(url):
+        print("--to must be a PostgreSQL URL starting with postgresql://", file=sys.stderr)  # not shown: a password?
+        return EXIT_USAGE
+    source = args.source or settings.database_file
+    if not source.is_file():
+        print(f"No database at {source} to copy.", file=sys.stderr)
+        return EXIT_FAILED
+    from bot.storage.pgcopy import copy_to_postgres
+
+    try:
+        result = copy_to_postgres(source, url, lambda line: print(line, file=sys.stderr, flush=True))
+    except (DatabaseError, sqlite3.Error, OSError) as exc:
+        print(f"Not copied: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if result.migrated:
+        print(f"Brought {source} up to schema version {latest_version()} first, as the bot does at start")
+    counts = ", ".join(f"{table} {count:,}" for table, count in result.counts.items())
+    print(f"Copied {source} to {_where(url)}; the row counts match: {counts}")
     return EXIT_OK
 
 

@@ -10,7 +10,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
@@ -25,6 +25,7 @@ from bot.services.courses import UnknownCourse
 from bot.settings import Settings, SettingsInvalid, load_settings
 from bot.storage.files import check_database
 from bot.storage.schema import DatabaseError, latest_version
+from bot.storage.shard_reports import read_reports
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +73,24 @@ async def diagnose(
         return [failed, *skipped]
     token = settings.discord_token.get_secret_value() if settings.discord_token is not None else ""
     token_result = check_token(token)
+    if settings.database_url is not None:
+        database = await asyncio.to_thread(check_postgres, settings.database_url.get_secret_value())
+    else:
+        database = [await asyncio.to_thread(check_database_file, settings.database_file)]
     results = [
         check_settings(settings),
         token_result,
-        await asyncio.to_thread(check_database_file, settings.database_file),
+        *database,
         await asyncio.to_thread(check_content, settings.content_dir, settings.default_course),
         check_timezones(),
     ]
+    after_database = 2 + len(database)
+    shards = await asyncio.to_thread(check_shards, settings.database_location, datetime.now(UTC))
+    if shards is not None:  # only while a bot runs
+        results.insert(after_database, shards)
     service = check_service_sandbox(settings, os.environ.get("BACKUP_DIR"), units_root)
     if service is not None:  # only where the bot is installed as a systemd service
-        results.insert(3, service)
+        results.insert(after_database, service)
     if not online:
         results.append(CheckResult("login", Status.SKIPPED, "not tried (--offline)"))
     elif token_result.status is not Status.PASSED:
@@ -178,6 +187,81 @@ def check_database_file(path: Path) -> CheckResult:
     return CheckResult(
         "database", Status.PASSED, f"{path}: schema version {version} (current), {size / 1e6:.1f} MB, writable"
     )
+
+
+def check_postgres(url: str) -> list[CheckResult]:
+    """Check PostgreSQL answers and its schema is this revbot's; then whether pg_dump can back it up."""
+    from bot.storage.pgfiles import client_program
+    from bot.storage.postgres import describe, inspect
+
+    try:
+        server, major, version = inspect(url)
+    except DatabaseError as exc:
+        failed = CheckResult("database", Status.FAILED, str(exc))
+        return [failed, CheckResult("backups", Status.SKIPPED, "needs the database")]
+    where = f"PostgreSQL {describe(url)} (server {server})"
+    latest = latest_version()
+    if version == 0:
+        database = CheckResult("database", Status.PASSED, f"{where} has no tables yet; the bot creates them at start")
+    elif version < latest:
+        detail = f"{where} is at schema version {version}, this revbot expects {latest}: run `revbot db migrate`"
+        database = CheckResult("database", Status.FAILED, detail)
+    elif version > latest:
+        detail = f"{where} is at schema version {version}, from a newer revbot (this one expects {latest}): upgrade"
+        database = CheckResult("database", Status.FAILED, detail)
+    else:
+        database = CheckResult("database", Status.PASSED, f"{where}: schema version {version} (current)")
+    try:
+        path, tool = client_program("pg_dump", major)
+    except DatabaseError as exc:
+        # The bot runs without it (a container's health check must not fail); `revbot db backup` does not.
+        return [database, CheckResult("backups", Status.SKIPPED, f"`revbot db backup` cannot run here: {exc}")]
+    return [database, CheckResult("backups", Status.PASSED, f"pg_dump {tool} ({path}) can back up PostgreSQL {major}")]
+
+
+SHARD_SILENT_AFTER = timedelta(minutes=5)  # five missed reports (the bot reports every minute)
+
+
+def check_shards(location: Path | str, now: datetime) -> CheckResult | None:
+    """Show every shard the running processes report (latency, servers), and name any shard none of them runs.
+
+    None when no bot has reported in the last 5 minutes: there is nothing running to show.
+    """
+    try:
+        reports = read_reports(location)
+    except DatabaseError as exc:
+        return CheckResult("shards", Status.SKIPPED, f"cannot read the shards' reports: {exc}")
+    fresh = [r for r in reports if now - r.reported_at <= SHARD_SILENT_AFTER]
+    if not fresh:
+        return None
+    count = max(fresh, key=lambda r: r.reported_at).shard_count
+    lines = tuple(
+        f"shard {r.shard_id}: "
+        + ("latency unknown" if r.latency_ms is None else f"{r.latency_ms} ms")
+        + f", {r.servers:,} server{'s' if r.servers != 1 else ''}, {_ago(now - r.reported_at)} ({r.process})"
+        for r in fresh
+        if r.shard_count == count
+    )
+    if any(r.shard_count != count for r in fresh):
+        return CheckResult(
+            "shards", Status.FAILED, "running processes disagree on SHARD_COUNT: give them all the same", lines
+        )
+    silent = sorted(set(range(count)) - {r.shard_id for r in fresh if r.shard_count == count})
+    if silent:
+        names = ", ".join(str(s) for s in silent)
+        return CheckResult(
+            "shards",
+            Status.FAILED,
+            f"shard{'s' if len(silent) > 1 else ''} {names} of {count} reported nothing for 5 minutes: "
+            "is the process that runs them (SHARD_IDS) running?",
+            lines,
+        )
+    return CheckResult("shards", Status.PASSED, f"{count} of {count} reporting", lines)
+
+
+def _ago(age: timedelta) -> str:
+    seconds = max(0, int(age.total_seconds()))
+    return f"{seconds} s ago" if seconds < 120 else f"{seconds // 60} min ago"
 
 
 def check_service_sandbox(settings: Settings, backup_dir: str | None, root: Path = Path("/")) -> CheckResult | None:

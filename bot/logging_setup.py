@@ -11,10 +11,12 @@ from typing import TextIO
 # Discord bot tokens: base64 user id, a dot, a timestamp part, a dot, an HMAC part.
 TOKEN_PATTERN = re.compile(r"[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,}")
 REDACTED = "[token redacted]"
+# The password in a PostgreSQL URL: postgresql://user:PASSWORD@host/database.
+URL_PASSWORD_PATTERN = re.compile(r"(postgres(?:ql)?://[^/:@\s]*:)[^@\s]*@", re.IGNORECASE)
 
 
 class RedactingFilter(logging.Filter):
-    """Replace the bot's token (and anything shaped like a token) in every record."""
+    """Replace the bot's token (and anything shaped like a token), and database passwords, in every record."""
 
     def __init__(self, secrets: tuple[str, ...] = ()) -> None:
         super().__init__()
@@ -23,7 +25,7 @@ class RedactingFilter(logging.Filter):
     def redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
-        return TOKEN_PATTERN.sub(REDACTED, text)
+        return URL_PASSWORD_PATTERN.sub(r"\1[password redacted]@", TOKEN_PATTERN.sub(REDACTED, text))
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()

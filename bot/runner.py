@@ -16,6 +16,7 @@ from bot.course.loader import ContentInvalid
 from bot.logging_setup import configure_logging
 from bot.services.courses import UnknownCourse
 from bot.settings import Settings
+from bot.storage.schema import DatabaseError
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,10 @@ def run_bot(settings: Settings) -> int:
             settings.content_dir,
         )
         return 2
+    except DatabaseError as exc:
+        # Out of reach, being restored, or from a newer revbot: say which; the service tries again later.
+        log.error("Not started: %s", exc)
+        return 1
     except discord.PrivilegedIntentsRequired:
         log.error("Discord refused the intents this bot asked for.")
         return 2

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import math
+import os
 import re
+import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from bot.storage.shard_reports import ShardReport
 
 if TYPE_CHECKING:
     from bot.ui.client import RevisionClient
@@ -69,14 +73,37 @@ async def collect_status(bot: RevisionClient) -> BotStatus:
         content_summary=services.catalog.summary(),
         memory_bytes=resident_memory(),
         shard_count=bot.shard_count or 1,
-        shards=tuple(
-            ShardStatus(
-                shard_id,
-                None if math.isinf(info.latency) else info.latency,  # inf until its first heartbeat answer
-                sum(1 for g in bot.guilds if g.shard_id == shard_id),
+        shards=shards_here(bot),
+    )
+
+
+def shards_here(bot: RevisionClient) -> tuple[ShardStatus, ...]:
+    """Return this process's shards, with their latency and servers."""
+    return tuple(
+        ShardStatus(
+            shard_id,
+            None if math.isinf(info.latency) else info.latency,  # inf until its first heartbeat answer
+            sum(1 for g in bot.guilds if g.shard_id == shard_id),
+        )
+        for shard_id, info in sorted(bot.shards.items())
+    )
+
+
+async def report_shards(bot: RevisionClient) -> None:
+    """Record this process's shards in the database, where `revbot doctor` reads every process's."""
+    now, process = bot.services.clock.now(), f"{socket.gethostname()}:{os.getpid()}"
+    await bot.services.shard_reports.save(
+        [
+            ShardReport(
+                s.shard_id,
+                bot.shard_count or 1,
+                None if s.latency_s is None else round(s.latency_s * 1000),
+                s.servers,
+                process,
+                now,
             )
-            for shard_id, info in sorted(bot.shards.items())
-        ),
+            for s in shards_here(bot)
+        ]
     )
 
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot.course.loader import ContentInvalid
-from bot.status import BotStatus, collect_status, duration
+from bot.status import BotStatus, collect_status, duration, report_shards
 from bot.ui.errors import MESSAGE_LIMIT, UserFacingError
 from bot.ui.text import plural, timestamp
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ERRORS_FILE = "content-errors.txt"
+SHARD_REPORT_EVERY_S = 60  # `revbot doctor` calls a shard silent after several missed reports
 
 
 def owner_only() -> Any:
@@ -42,6 +43,24 @@ class Admin(commands.GroupCog, group_name="admin", group_description="Run the bo
     def __init__(self, bot: RevisionClient) -> None:
         self.bot = bot
         super().__init__()
+
+    async def cog_load(self) -> None:
+        self.report_shards.start()
+
+    async def cog_unload(self) -> None:
+        self.report_shards.cancel()
+
+    @tasks.loop(seconds=SHARD_REPORT_EVERY_S)
+    async def report_shards(self) -> None:
+        """Record this process's shards for `revbot doctor`; a failure is logged and tried again next time."""
+        try:
+            await report_shards(self.bot)
+        except Exception:
+            log.warning("could not record this process's shards", exc_info=True)
+
+    @report_shards.before_loop
+    async def _when_ready(self) -> None:
+        await self.bot.wait_until_ready()
 
     @app_commands.command(name="status", description="Uptime, servers, scheduled jobs, database and content")
     @owner_only()

@@ -4,10 +4,11 @@
 #   sudo ./deploy/install.sh
 #
 # It creates the revbot user and its folders, copies the bot to /opt/revbot/src, installs it with its pinned
-# dependencies into /opt/revbot/venv, installs the systemd units (the bot and a daily backup timer) and a
-# `revbot` command for the admin, then says what to do next. Running it again upgrades in place: the data
-# folder (/var/lib/revbot) and an existing settings file (/etc/revbot/revbot.env) are never changed, and the
-# database is backed up before the new version starts. Roll back and uninstall: docs/operations.md.
+# dependencies into /opt/revbot/venv, installs the systemd units (the bot, a template for one process per shard
+# range, a daily backup timer) and a `revbot` command for the admin, then says what to do next. Running it again
+# upgrades in place: the data folder (/var/lib/revbot) and an existing settings file (/etc/revbot/revbot.env) are
+# never changed, and the database is backed up before the new version starts.
+# Roll back and uninstall: docs/operations.md.
 #
 # Options:
 #   --root DIR   install under DIR instead of / (also: DESTDIR=DIR). Files are written there, and commands
@@ -26,7 +27,7 @@ ENV_FILE=$CONF_DIR/revbot.env
 UNIT_DIR=/etc/systemd/system
 ADMIN_COMMAND=/usr/local/bin/revbot
 SERVICE_USER=revbot
-UNITS=(revbot.service revbot-backup.service revbot-backup.timer)
+UNITS=(revbot.service revbot@.service revbot-backup.service revbot-backup.timer)
 SOURCES=(pyproject.toml constraints.txt README.md docs bot cogs content deploy)
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
@@ -143,22 +144,35 @@ install -m 755 "$SRC/deploy/revbot-admin" "$ROOT$ADMIN_COMMAND"
 
 has_token=0
 grep -Eq '^DISCORD_TOKEN=[^[:space:]]+' "$ROOT$ENV_FILE" && has_token=1
+has_database=0
+if [[ -f $ROOT$DATA_DIR/revbot.sqlite3 ]] || grep -Eq '^DATABASE_URL=[^[:space:]]+' "$ROOT$ENV_FILE"; then
+    has_database=1
+fi
+# Several processes (revbot@<shards>.service) replace revbot.service: once any is enabled, an upgrade restarts
+# those and leaves revbot.service disabled, so the two never run together.
+BOT_UNITS=(revbot.service)
+instances=("$ROOT$UNIT_DIR"/multi-user.target.wants/revbot@?*.service)
+if [[ -L ${instances[0]} || -e ${instances[0]} ]]; then  # systemctl enable makes symlinks
+    BOT_UNITS=("${instances[@]##*/}")
+fi
 if ((LIVE)) && [[ ! -d /run/systemd/system ]]; then
     say "systemd is not running here: start the bot yourself with: sudo -u $SERVICE_USER $APP_DIR/venv/bin/revbot run"
 else
     run systemctl daemon-reload
-    run systemctl enable revbot.service
+    if [[ ${BOT_UNITS[*]} == revbot.service ]]; then
+        run systemctl enable revbot.service
+    fi
     run systemctl enable --now revbot-backup.timer
-    if ((has_token)) && [[ -f $ROOT$DATA_DIR/revbot.sqlite3 ]]; then
+    if ((has_token && has_database)); then
         # An upgrade may bring database migrations, which the bot applies as it starts. Stop it, keep a copy of
         # the database as it is now (the way back: docs/operations.md, "Roll back"), then start the new version.
         say "backing up the database to $UPGRADE_BACKUP_DIR before the new version starts"
-        run systemctl stop revbot.service
+        run systemctl stop "${BOT_UNITS[@]}"
         run "$ADMIN_COMMAND" db backup --keep "$UPGRADE_KEEP" "$UPGRADE_BACKUP_DIR" ||
-            die "the backup failed (see above), so the bot is left stopped with its database unchanged. Fix it and run me again, or start the new version without a backup: sudo systemctl start revbot"
-        run systemctl start revbot.service
+            die "the backup failed (see above), so the bot is left stopped with its database unchanged. Fix it and run me again, or start the new version without a backup: sudo systemctl start ${BOT_UNITS[*]%.service}"
+        run systemctl start "${BOT_UNITS[@]}"
     elif ((has_token)); then
-        run systemctl restart revbot.service
+        run systemctl restart "${BOT_UNITS[@]}"
     fi
 fi
 

@@ -28,6 +28,13 @@ pytest_plugins = ["tests.fakediscord.fixtures"]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday
 
 
+@pytest.fixture(autouse=True)
+def _no_database_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's DATABASE_URL or DATABASE_PATH never reaches a test (or a bot process a test starts)."""
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv("DATABASE_PATH", raising=False)
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(START)

@@ -6,9 +6,12 @@ half of the tests is skipped on a developer's machine, and fails under CI, where
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
+import shutil
 from collections.abc import Iterator
+from typing import NoReturn
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -23,11 +26,21 @@ def server_url() -> str:
     """Return the test server's URL, or skip (fail under CI) when there is none."""
     url = os.environ.get(ENV)
     if not url:
-        reason = f"PostgreSQL tests need {ENV}: `bash .ci/postgres` starts a throwaway server and prints it"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+        _skip(f"PostgreSQL tests need {ENV}: `bash .ci/postgres` starts a throwaway server and prints it")
     return url
+
+
+def require_client_programs() -> None:
+    """Skip (fail under CI) unless PostgreSQL's client programs, which backups and restores run, are on PATH."""
+    missing = [name for name in ("pg_dump", "pg_restore", "psql") if shutil.which(name) is None]
+    if missing:
+        _skip(f"PostgreSQL backup tests need {', '.join(missing)} on PATH (Debian: postgresql-client)")
+
+
+def _skip(reason: str) -> NoReturn:
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def with_database(url: str, name: str) -> str:
@@ -75,3 +88,14 @@ def empty(url: str) -> None:
         )
     ]
     conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+
+
+@contextlib.contextmanager
+def another_database(suffix: str) -> Iterator[str]:
+    """Yield the URL of a new, empty database of this run's own (named with suffix); drop it afterwards."""
+    name = f"revbot_test_{os.getpid()}_{suffix}"
+    url = create_database(name)
+    try:
+        yield url
+    finally:
+        drop_database(name)

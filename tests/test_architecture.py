@@ -67,13 +67,25 @@ def test_no_cog_imports_another_cog() -> None:
 
 
 def test_the_discord_layer_never_reaches_the_database() -> None:
-    """bot/ui and cogs call services, which own their transactions: no sqlite3, aiosqlite or bot.storage there."""
+    """bot/ui and cogs call services, which own their transactions: no database driver or bot.storage there."""
     offenders = [
         f"{path.relative_to(ROOT)}: {name}"
         for folder in ("bot/ui", "cogs")
         for path in (ROOT / folder).rglob("*.py")
         for name in sorted(_modules(path))
-        if name.split(".")[0] in {"sqlite3", "aiosqlite"} or name == "bot.storage" or name.startswith("bot.storage.")
+        if name.split(".")[0] in {"sqlite3", "aiosqlite", "psycopg"}
+        or name == "bot.storage"
+        or name.startswith("bot.storage.")
+    ]
+    assert offenders == []
+
+
+def test_only_storage_talks_to_postgresql() -> None:
+    """psycopg is imported by bot/storage alone, so a bot on SQLite never loads it and SQL stays in one place."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "cogs").rglob("*.py")]
+        if "psycopg" in _imports(path) and ROOT / "bot" / "storage" not in path.parents
     ]
     assert offenders == []
 

@@ -119,9 +119,13 @@ def decide_answer(
     if not insert_answer(conn, post, answer, on_board=score.on_board, elapsed_ms=elapsed_ms, week=week):
         return AnswerOutcome(AnswerStatus.ALREADY_ANSWERED, post, answer_context(conn, post_id, user_id).first)
     if post.origin is Origin.SCHEDULED and post.kind is STREAK_KIND:
+        # A savepoint, because after an error PostgreSQL refuses the rest of the transaction until rolled back.
+        conn.execute("SAVEPOINT streak")
         try:
             keep_streaks_in(conn, post, user_id, correct, context.streak)
         except Exception:  # the answer matters more: drop the kept streak, so the next answer counts it afresh
+            conn.execute("ROLLBACK TO streak")
             log.exception("keeping the streak failed post=%s user=%s", post_id, user_id)
             forget_streak(conn, post.guild_id, user_id, post.kind.value)
+        conn.execute("RELEASE streak")
     return AnswerOutcome(AnswerStatus.RECORDED, post, answer)

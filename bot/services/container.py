@@ -29,6 +29,7 @@ from bot.storage.posts import PostRepository
 from bot.storage.practice import PracticeRepository
 from bot.storage.reports import ReportRepository
 from bot.storage.server_content import ServerContentRepository
+from bot.storage.shard_reports import ShardReportRepository
 from bot.storage.summaries import SummaryRepository
 from bot.uploads import convert
 
@@ -56,6 +57,7 @@ class Services:
     class_quizzes: ClassQuizService
     schedules: ScheduleService
     server_content: ServerContentService
+    shard_reports: ShardReportRepository
 
 
 def build_services(
@@ -97,4 +99,5 @@ def build_services(
         class_quizzes=ClassQuizService(db, catalog, posts, ClassQuizRepository(db), courses, clock),
         schedules=ScheduleService(guilds, clock),
         server_content=ServerContentService(ServerContentRepository(db), clock, converter),
+        shard_reports=ShardReportRepository(db),
     )

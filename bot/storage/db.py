@@ -162,8 +162,9 @@ class Database:
 
         db = cls(None, url)
         try:
+            # The writer holds the lock a restore takes alone (DatabaseError during a restore), before migrating.
+            await db._writer.open(partial(postgres.connect, url, in_use=True))
             await asyncio.to_thread(postgres.migrate, url)
-            await db._writer.open(partial(postgres.connect, url))
             await db._reader.open(partial(postgres.connect, url))
         except BaseException:
             await db.close()

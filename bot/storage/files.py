@@ -19,8 +19,11 @@ def check_database(path: Path) -> int:
     if not path.is_file():
         raise DatabaseError(f"{path} does not exist")
     with path.open("rb") as fh:
-        if fh.read(16) != b"SQLite format 3\x00":
-            raise DatabaseError(f"{path} is not an SQLite database")
+        head = fh.read(16)
+    if head.startswith(b"PGDMP"):
+        raise DatabaseError(f"{path} is a PostgreSQL dump: set DATABASE_URL to restore it into PostgreSQL")
+    if head != b"SQLite format 3\x00":
+        raise DatabaseError(f"{path} is not an SQLite database")
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -84,13 +87,18 @@ def _refuse_same_file(database: Path, other: Path, advice: str) -> None:
 
 def _check_room(source: Path, folder: Path) -> None:
     """Raise DatabaseError unless folder's disk has room for a copy of source and BACKUP_HEADROOM_BYTES more."""
-    needed = sum(p.stat().st_size for p in (source, source.with_name(source.name + "-wal")) if p.exists())
+    check_room(folder, sum(p.stat().st_size for p in (source, source.with_name(source.name + "-wal")) if p.exists()))
+
+
+def check_room(folder: Path, needed: int | None = None) -> None:
+    """Raise DatabaseError unless folder's disk has room for needed bytes (if known) and BACKUP_HEADROOM_BYTES more."""
     free = shutil.disk_usage(folder).free
-    if free < needed + BACKUP_HEADROOM_BYTES:
+    if free < (needed or 0) + BACKUP_HEADROOM_BYTES:
+        copy = "" if needed is None else f"a copy needs about {needed / 1e6:,.1f} MB, "
         raise DatabaseError(
-            f"not enough free space in {folder}: a copy needs about {needed / 1e6:,.1f} MB, {free / 1e6:,.1f} MB is "
-            f"free, and {BACKUP_HEADROOM_BYTES / 1e6:,.0f} MB must stay free for the bot. Delete old backups or "
-            "choose another disk"
+            f"not enough free space in {folder}: {copy}{free / 1e6:,.1f} MB is free, and "
+            f"{BACKUP_HEADROOM_BYTES / 1e6:,.0f} MB must stay free for the bot. Delete old backups or choose "
+            "another disk"
         )
 
 

@@ -7,10 +7,12 @@ and stores Python booleans as the 0/1 integers the schema uses, as SQLite does.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
+import select
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -57,23 +59,38 @@ def translate(sql: str) -> str:
 
 
 class PgConnection:
-    """A psycopg connection with the part of sqlite3.Connection's interface the repositories use."""
+    """A psycopg connection with the part of sqlite3.Connection's interface the repositories use.
 
-    def __init__(self, url: str) -> None:
+    With in_use, it holds IN_USE_LOCK shared for as long as it is open (a bot's writer does), and is refused
+    while a restore holds that lock.
+    """
+
+    def __init__(self, url: str, *, in_use: bool = False) -> None:
         self._url = url
+        self._in_use = in_use
         self.raw = self._connect()
 
     def _connect(self) -> psycopg.Connection[Any]:
-        conn = psycopg.connect(
-            self._url, autocommit=True, cursor_factory=ClientCursor, connect_timeout=CONNECT_TIMEOUT_S
-        )
+        try:
+            conn = psycopg.connect(
+                self._url, autocommit=True, cursor_factory=ClientCursor, connect_timeout=CONNECT_TIMEOUT_S
+            )
+        except psycopg.Error as exc:
+            raise DatabaseError(f"cannot connect to PostgreSQL at {describe(self._url)}: {reason(exc)}") from None
         conn.adapters.register_dumper(bool, _BoolAsInteger)
+        if self._in_use and not conn.execute("SELECT pg_try_advisory_lock_shared(%s)", (IN_USE_LOCK,)).fetchone()[0]:
+            conn.close()
+            raise DatabaseError(
+                f"PostgreSQL {describe(self._url)} is being restored or filled by `revbot db copy`: start the bot "
+                "again when that has finished"
+            )
         return conn
 
     def reconnect_if_lost(self) -> None:
         """Open a new connection if the server closed this one (a restart, an outage), between transactions."""
-        if self.raw.closed or self.raw.broken:
-            log.warning("the PostgreSQL connection was lost; connecting again")
+        if _lost(self.raw):
+            log.warning("the PostgreSQL connection to %s was lost; connecting again", describe(self._url))
+            self.raw.close()
             self.raw = self._connect()
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
@@ -86,7 +103,8 @@ class PgConnection:
 
     @property
     def in_transaction(self) -> bool:
-        return self.raw.info.transaction_status != TransactionStatus.IDLE
+        # A lost connection's status is UNKNOWN: no transaction is open on it, and the next one needs a new one.
+        return self.raw.info.transaction_status not in (TransactionStatus.IDLE, TransactionStatus.UNKNOWN)
 
     def commit(self) -> None:
         self.raw.execute("COMMIT")
@@ -99,6 +117,19 @@ class PgConnection:
         self.raw.close()
 
 
+def _lost(conn: psycopg.Connection[Any]) -> bool:
+    """Return whether the server has dropped an idle connection, checked before anything is sent on it.
+
+    psycopg notices a lost connection only when a statement fails. A server that shuts down or ends a session
+    first says so and closes the socket, and nothing else arrives unasked on a connection that runs no LISTEN:
+    an idle connection with something to read has been dropped, and the write can go to a new one instead.
+    """
+    if conn.closed or conn.broken:
+        return True
+    readable, _, _ = select.select([conn.pgconn.socket], [], [], 0)
+    return bool(readable)
+
+
 def describe(url: str) -> str:
     """Return host:port/database of a PostgreSQL URL, never its user or password."""
     parts = urlsplit(url)
@@ -107,15 +138,41 @@ def describe(url: str) -> str:
     return f"{host}{port}{parts.path or '/'}"
 
 
-def connect(url: str) -> PgConnection:
-    """Connect, or raise DatabaseError saying where and why (never the password)."""
+def connect(url: str, *, in_use: bool = False) -> PgConnection:
+    """Connect, or raise DatabaseError saying where and why (never the password); see PgConnection for in_use."""
+    return PgConnection(url, in_use=in_use)
+
+
+@contextlib.contextmanager
+def held_alone(url: str, refusal: str) -> Iterator[PgConnection]:
+    """Yield a connection that holds IN_USE_LOCK alone, or raise DatabaseError(refusal) while a bot holds it."""
+    conn = connect(url)
     try:
-        return PgConnection(url)
+        if not conn.execute("SELECT pg_try_advisory_lock(?)", (IN_USE_LOCK,)).fetchone()[0]:
+            raise DatabaseError(refusal)
+        yield conn  # the lock ends with the session
+    finally:
+        conn.close()
+
+
+def server_major(conn: PgConnection) -> int:
+    """Return the server's major version, e.g. 15."""
+    return conn.raw.info.server_version // 10000
+
+
+def inspect(url: str) -> tuple[str, int, int]:
+    """Return the server's version (e.g. 15.4), its major version and the schema version, or raise DatabaseError."""
+    conn = connect(url)
+    try:
+        server = (conn.raw.info.parameter_status("server_version") or "?").split()[0]
+        return server, server_major(conn), current_version(conn)
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot connect to PostgreSQL at {describe(url)}: {_reason(exc)}") from None
+        raise DatabaseError(f"cannot read PostgreSQL {describe(url)}: {reason(exc)}") from None
+    finally:
+        conn.close()
 
 
-def _reason(exc: psycopg.Error) -> str:
+def reason(exc: psycopg.Error) -> str:
     text = str(exc).strip().splitlines()
     return text[-1] if text else type(exc).__name__
 
@@ -170,6 +227,6 @@ def migrate(url: str) -> list[str]:
     try:
         return apply_migrations(conn)
     except psycopg.Error as exc:
-        raise DatabaseError(f"cannot migrate PostgreSQL at {describe(url)}: {_reason(exc)}") from None
+        raise DatabaseError(f"cannot migrate PostgreSQL at {describe(url)}: {reason(exc)}") from None
     finally:
         conn.close()

@@ -65,14 +65,14 @@ class PracticeRepository:
         return await self._db.read(lambda conn: read_card(conn, user_id, item_id))
 
     async def due_item_ids(
-        self, user_id: int, now: datetime, item_ids: Collection[str] | None = None, limit: int | None = None
+        self, user_id: int, now: datetime, item_ids: Collection[str] | None, limit: int
     ) -> list[str]:
-        """Return the ids of the learner's cards due by now, most overdue first, optionally among item_ids."""
+        """Return up to limit ids of the learner's cards due by now, most overdue first, optionally among item_ids."""
         extra, params = _only(item_ids)
         rows = await self._db.fetch_all(
             f"SELECT item_id FROM practice_cards WHERE user_id = ? AND due_at <= ?{extra} "
             "ORDER BY due_at, item_id LIMIT ?",
-            (user_id, to_ms(now), *params, -1 if limit is None else limit),  # SQLite reads LIMIT -1 as no limit
+            (user_id, to_ms(now), *params, limit),
         )
         return [r[0] for r in rows]
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
+import psycopg
 import pytest
 
 from bot.cli import main
@@ -16,20 +20,24 @@ from bot.doctor import (
     check_content,
     check_database_file,
     check_login,
+    check_postgres,
     check_service_sandbox,
+    check_shards,
     check_token,
     diagnose,
     report_lines,
 )
 from bot.settings import Settings
-from bot.storage.schema import migrate_file
+from bot.storage.db import Database
+from bot.storage.postgres import describe, migrate
+from bot.storage.schema import latest_version, migrate_file
+from bot.storage.shard_reports import ShardReport, ShardReportRepository
 from tests.fakediscord.server import FakeDiscord
 from tests.fakediscord.world import bot_token
+from tests.pg import another_database, require_client_programs
 
 CONTENT = Path(__file__).resolve().parents[2] / "content"
 DEPLOY = CONTENT.parent / "deploy"
-
-
 
 
 @pytest.fixture
@@ -251,3 +259,140 @@ def test_cli_reports_a_default_course_the_content_lacks(
     assert "customer-service (" in out
     cli_env.setenv("DEFAULT_COURSE", "customer-service")
     assert main(["doctor", "--offline"]) == 0
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL database of the test's own, with a password in its URL (the test server accepts any)."""
+    require_client_programs()
+    with another_database("doctor") as plain:
+        yield _with_password(plain)
+
+
+def _with_password(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:doctor-secret@{parts.hostname}:{parts.port}"))
+
+
+def _details(results: list[CheckResult]) -> list[tuple[str, Status, str]]:
+    assert all("doctor-secret" not in r.detail for r in results)
+    return [(r.name, r.status, r.detail) for r in results]
+
+
+def test_postgres_checks_follow_the_schema(pg_url: str) -> None:
+    """The database line says the server's version and whether the schema is new, current, behind or ahead."""
+    where = f"PostgreSQL {describe(pg_url)} (server "
+    (database, backups) = _details(check_postgres(pg_url))
+    assert database[:2] == ("database", Status.PASSED) and database[2].startswith(where)
+    assert database[2].endswith(") has no tables yet; the bot creates them at start")
+    assert backups[:2] == ("backups", Status.PASSED) and re.fullmatch(
+        r"pg_dump [\d.]+ \(\S+\) can back up PostgreSQL \d+", backups[2]
+    )
+    migrate(pg_url)
+    server = database[2].split(")")[0] + ")"
+    current = f"{server}: schema version {latest_version()} (current)"
+    assert _details(check_postgres(pg_url))[0][1:] == (Status.PASSED, current)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM schema_migrations WHERE version > 1")
+        behind = _details(check_postgres(pg_url))[0]
+        conn.execute(f"INSERT INTO schema_migrations VALUES ({latest_version() + 1}, 'future.sql', 0)")  # noqa: S608
+        ahead = _details(check_postgres(pg_url))[0]
+    assert behind[1] is Status.FAILED and behind[2].endswith(
+        f"is at schema version 1, this revbot expects {latest_version()}: run `revbot db migrate`"
+    )
+    assert ahead[1] is Status.FAILED and "from a newer revbot" in ahead[2]
+
+
+def test_postgres_out_of_reach_or_without_pg_dump(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server that does not answer fails the database line; without pg_dump, backups are marked as not possible
+    here (the bot itself still runs, so a container's health check stays green)."""
+    closed = _with_password("postgresql://revbot@127.0.0.1:1/revbot")
+    (database, backups) = _details(check_postgres(closed))
+    assert database[:2] == ("database", Status.FAILED)
+    assert database[2].startswith("cannot connect to PostgreSQL at 127.0.0.1:1/revbot: ")
+    assert backups == ("backups", Status.SKIPPED, "needs the database")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    backups = _details(check_postgres(pg_url))[1]
+    assert backups[1] is Status.SKIPPED
+    assert backups[2].startswith("`revbot db backup` cannot run here: pg_dump was not found: install PostgreSQL ")
+
+
+def test_cli_with_database_url(
+    pg_url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With DATABASE_URL, doctor checks PostgreSQL and pg_dump instead of the SQLite file, the password unshown."""
+    cli_env.setenv("DISCORD_TOKEN", bot_token(123456789012345678))
+    cli_env.setenv("DATABASE_URL", pg_url)
+    migrate(pg_url)
+    assert main(["doctor", "--offline"]) == 0
+    out = capsys.readouterr().out
+    assert [line.split()[:2] for line in out.splitlines()[2:4]] == [["PASS", "database"], ["PASS", "backups"]]
+    assert "doctor-secret" not in out and "sqlite3" not in out
+
+
+async def _reports(path: Path, *reports: tuple[int, int, int | None, int, datetime]) -> None:
+    """Record shard reports as running processes would: (shard, count, latency ms, servers, when)."""
+    db = await Database.open(path)
+    try:
+        await ShardReportRepository(db).save(
+            [
+                ShardReport(shard, count, ms, servers, f"host:{100 + shard}", at)
+                for shard, count, ms, servers, at in reports
+            ]
+        )
+    finally:
+        await db.close()
+
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+async def test_doctor_lists_every_shard_the_processes_report(tmp_path: Path) -> None:
+    """Each shard's latency, servers and process, from whichever process runs it."""
+    path = tmp_path / "revbot.sqlite3"
+    await _reports(path, (0, 2, 41, 2501, NOW - timedelta(seconds=30)), (1, 2, None, 1, NOW - timedelta(seconds=5)))
+    result = check_shards(path, NOW)
+    assert result is not None
+    assert (result.status, result.detail) == (Status.PASSED, "2 of 2 reporting")
+    assert result.more == (
+        "shard 0: 41 ms, 2,501 servers, 30 s ago (host:100)",
+        "shard 1: latency unknown, 1 server, 5 s ago (host:101)",
+    )
+
+
+async def test_doctor_names_a_shard_no_running_process_reports(tmp_path: Path) -> None:
+    """A shard silent for over 5 minutes (its process stopped) fails, by number; the others are still listed."""
+    path = tmp_path / "revbot.sqlite3"
+    await _reports(
+        path,
+        (0, 3, 40, 10, NOW - timedelta(seconds=20)),
+        (1, 3, 42, 11, NOW - timedelta(seconds=50)),
+        (2, 3, 45, 12, NOW - timedelta(minutes=12)),
+    )
+    result = check_shards(path, NOW)
+    assert result is not None
+    assert result.status is Status.FAILED
+    assert result.detail.startswith("shard 2 of 3 reported nothing for 5 minutes")
+    assert [line.split(":")[0] for line in result.more] == ["shard 0", "shard 1"]
+
+
+async def test_doctor_says_when_processes_disagree_on_the_shard_count(tmp_path: Path) -> None:
+    path = tmp_path / "revbot.sqlite3"
+    await _reports(path, (0, 1, 40, 10, NOW - timedelta(seconds=20)), (1, 2, 42, 11, NOW - timedelta(seconds=10)))
+    result = check_shards(path, NOW)
+    assert result is not None
+    assert result.status is Status.FAILED and "SHARD_COUNT" in result.detail
+
+
+async def test_doctor_shows_no_shards_when_no_bot_runs(tmp_path: Path) -> None:
+    """Before the first start (no database yet), or once every process has stopped, there is nothing to show."""
+    path = tmp_path / "revbot.sqlite3"
+    assert check_shards(path, NOW) is None
+    assert not path.exists()  # and nothing was created
+    await _reports(path, (0, 1, 40, 10, NOW - timedelta(minutes=6)))
+    assert check_shards(path, NOW) is None

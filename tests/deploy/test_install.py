@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = ROOT / "deploy" / "install.sh"
-UNITS = ("revbot.service", "revbot-backup.service", "revbot-backup.timer")
+UNITS = ("revbot.service", "revbot@.service", "revbot-backup.service", "revbot-backup.timer")
 
 
 def _install(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -92,6 +92,30 @@ def test_rerun_upgrades_and_keeps_settings_and_data(tmp_path: Path) -> None:
     assert "installed and (re)started" in result.stdout
 
 
+def test_rerun_with_several_processes_upgrades_them_and_not_revbot_service(tmp_path: Path) -> None:
+    """With revbot@0-1 and revbot@2-3 enabled on PostgreSQL, an upgrade backs up and restarts those two only."""
+    assert _install("--root", str(tmp_path), "--no-venv").returncode == 0
+    env_file = tmp_path / "etc/revbot/revbot.env"
+    env_file.write_text(
+        "DISCORD_TOKEN=" + "x" * 20 + "\nSHARD_COUNT=4\nDATABASE_URL=postgresql://revbot:pw@127.0.0.1/revbot\n",
+        encoding="utf-8",
+    )
+    wants = tmp_path / "etc/systemd/system/multi-user.target.wants"
+    wants.mkdir()
+    for instance in ("revbot@0-1.service", "revbot@2-3.service"):  # what `systemctl enable revbot@0-1` makes
+        (wants / instance).symlink_to("/etc/systemd/system/revbot@.service")
+
+    result = _install("--root", str(tmp_path), "--no-venv")
+    assert result.returncode == 0, result.stderr
+    runs = [line for line in result.stdout.splitlines() if line.startswith("would run: ")]
+    steps = [line for line in runs if "revbot." in line or "revbot@" in line or " db backup " in line]
+    assert steps == [
+        "would run: systemctl stop revbot@0-1.service revbot@2-3.service",
+        "would run: /usr/local/bin/revbot db backup --keep 3 /var/lib/revbot/backups/before-upgrade",
+        "would run: systemctl start revbot@0-1.service revbot@2-3.service",
+    ]
+
+
 def test_a_loose_settings_file_is_reported(tmp_path: Path) -> None:
     """A settings file others can read is kept, with a warning saying how to fix it."""
     env_file = tmp_path / "etc/revbot/revbot.env"
@@ -116,8 +140,7 @@ def test_unknown_options_are_refused(tmp_path: Path) -> None:
     shutil.which("shellcheck") is None, reason="shellcheck is not installed (apt-get install shellcheck)"
 )
 def test_scripts_pass_shellcheck() -> None:
-    """The install script and the admin command have no shellcheck warnings."""
-    result = subprocess.run(
-        ["shellcheck", str(INSTALL), str(ROOT / "deploy/revbot-admin")], capture_output=True, text=True, timeout=60
-    )
+    """The install script, the admin command and the CI scripts have no shellcheck warnings."""
+    scripts = [INSTALL, ROOT / "deploy/revbot-admin", ROOT / ".ci/run", ROOT / ".ci/postgres"]
+    result = subprocess.run(["shellcheck", *map(str, scripts)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout

@@ -63,7 +63,7 @@ def _midday_zone(now: datetime) -> ZoneInfo:
     return ZoneInfo("UTC" if offset == 0 else f"Etc/GMT{-offset:+d}")
 
 
-async def _schedule_due_slots(database: Path, guilds: list[FakeGuild]) -> int:
+async def _schedule_due_slots(database: Path | str, guilds: list[FakeGuild]) -> int:
     """Set up a daily question and a spot-the-mistake in every server, both due now; return how many."""
     now = datetime.now(UTC)
     zone = _midday_zone(now)
@@ -96,21 +96,28 @@ class Bot:
             self.output.extend(chunk)
 
 
-async def _start(fake: FakeDiscord, data: Path) -> Bot:
-    """Start `revbot run` and wait until it has synced its commands and identified on the gateway."""
-    mark, identified = fake.mark(), fake.identify_count
+async def _launch(fake: FakeDiscord, data: Path, **env: str) -> Bot:
+    """Start `revbot run` with its data in data (and env added to its environment), reading what it prints."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         "run",
         cwd=data.parent,
-        env={**bot_env(fake, data), "PYTHONFAULTHANDLER": "1"},  # a hung stop dumps its stacks on SIGABRT
+        env={**bot_env(fake, data), "PYTHONFAULTHANDLER": "1", **env},  # a hung stop dumps its stacks on SIGABRT
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     bot = Bot(proc)
     bot.reader = asyncio.create_task(bot.read())
+    return bot
+
+
+async def _start(fake: FakeDiscord, data: Path) -> Bot:
+    """Start `revbot run` and wait until it has synced its commands and identified on the gateway."""
+    mark, identified = fake.mark(), fake.identify_count
+    bot = await _launch(fake, data)
+    proc = bot.proc
     synced = asyncio.create_task(fake.wait_for_request("PUT", r"/applications/\d+/commands", timeout=60, since=mark))
     exited = asyncio.create_task(proc.wait())
     await asyncio.wait((synced, exited), return_when=asyncio.FIRST_COMPLETED)

@@ -41,15 +41,7 @@ async def test_without_a_token_it_explains_and_exits_2(tmp_path: Path) -> None:
 
 async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     """The bot logs in with defaults for everything else, never logs its token, and exits 0 on SIGTERM."""
-    token = bot_token(fake_discord.world.application_id)
-    fake_discord.world.token = token
-    env = _env(
-        tmp_path,
-        DISCORD_TOKEN=token,
-        DISCORD_API_BASE_URL=fake_discord.api_base,
-        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
-        LOG_LEVEL="DEBUG",
-    )
+    token, env = _bot_env(tmp_path, fake_discord, LOG_LEVEL="DEBUG")
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -77,6 +69,19 @@ async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDis
     assert (tmp_path / "data" / "revbot.sqlite3").is_file()
 
 
+def _bot_env(tmp_path: Path, fake_discord: FakeDiscord, **extra: str) -> tuple[str, dict[str, str]]:
+    """Return the bot's token and the environment of a `revbot run` against the fake Discord."""
+    token = bot_token(fake_discord.world.application_id)
+    fake_discord.world.token = token
+    return token, _env(
+        tmp_path,
+        DISCORD_TOKEN=token,
+        DISCORD_API_BASE_URL=fake_discord.api_base,
+        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
+        **extra,
+    )
+
+
 async def _run_until_it_stops(tmp_path: Path, env: dict[str, str], *, expect: int) -> str:
     """Run `revbot run` until it exits by itself; check its exit code and return its log."""
     proc = await asyncio.create_subprocess_exec(
@@ -101,15 +106,7 @@ async def test_content_with_problems_stops_the_start_in_a_few_lines(fake_discord
     content.mkdir(parents=True)
     (content / "course.yaml").write_text("id: demo\ntitle: Demo\nelements: [alpha]\n", encoding="utf-8")
     (content / "alpha.yaml").write_text("id: alpha\ntitle: [not, text]\n", encoding="utf-8")
-    token = bot_token(fake_discord.world.application_id)
-    fake_discord.world.token = token
-    env = _env(
-        tmp_path,
-        DISCORD_TOKEN=token,
-        DISCORD_API_BASE_URL=fake_discord.api_base,
-        DISCORD_GATEWAY_URL=fake_discord.gateway_url,
-        CONTENT_DIR=str(tmp_path / "content"),
-    )
+    _, env = _bot_env(tmp_path, fake_discord, CONTENT_DIR=str(tmp_path / "content"))
     log = await _run_until_it_stops(tmp_path, env, expect=2)
     assert "Traceback" not in log
     assert "alpha.yaml:2: title:" in log
@@ -131,3 +128,14 @@ async def test_a_rejected_token_stops_with_exit_2_so_systemd_does_not_loop(
     log = await _run_until_it_stops(tmp_path, env, expect=2)
     assert "Discord rejected the token" in log and "Traceback" not in log
     assert token not in log
+
+
+async def test_a_database_out_of_reach_stops_the_start_in_one_line(fake_discord: FakeDiscord, tmp_path: Path) -> None:
+    """PostgreSQL not answering: one line naming where (never the password), and exit 1 so systemd tries again."""
+    closed_port = "postgresql://revbot:s3cret-pw@127.0.0.1:9/revbot"
+    _, env = _bot_env(tmp_path, fake_discord, DATABASE_URL=closed_port)
+    log = await _run_until_it_stops(tmp_path, env, expect=1)
+    assert "Traceback" not in log and "s3cret-pw" not in log
+    errors = [line for line in log.splitlines() if " ERROR " in line]
+    assert len(errors) == 1, log
+    assert "cannot connect to PostgreSQL at 127.0.0.1:9/revbot" in errors[0]

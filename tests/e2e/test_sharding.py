@@ -8,12 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from bot.app import RevisionBot
+from bot.doctor import Status, check_shards
 from bot.domain.clock import FixedClock
 from bot.domain.shards import shard_of
 from bot.pacing import POSTS_PER_SECOND
 from bot.settings import Settings
+from bot.storage.shard_reports import read_reports
 from tests.e2e.test_faults import _schedule_due_slots
 from tests.fakediscord.harness import running_bot
 from tests.fakediscord.server import FakeDiscord
@@ -47,12 +50,20 @@ def _closing(bot: RevisionBot) -> list[int]:
 
 
 @pytest.fixture
+def shared_settings(settings: Settings, database_location: Path | str) -> Settings:
+    """The settings with the database the processes share: an SQLite file, or PostgreSQL (one test per engine)."""
+    if isinstance(database_location, Path):
+        return settings.model_copy(update={"database_path": database_location})
+    return settings.model_copy(update={"database_url": SecretStr(database_location)})
+
+
+@pytest.fixture
 async def two_processes(
-    fake_discord: FakeDiscord, settings: Settings, clock: FixedClock
+    fake_discord: FakeDiscord, shared_settings: Settings, clock: FixedClock
 ) -> AsyncIterator[tuple[RevisionBot, RevisionBot]]:
     """Two bots on one database, SHARD_COUNT=2 with SHARD_IDS=0 and 1, as two processes would run."""
-    first = _bot(settings, clock, shard_count=SHARDS, shard_ids=(0,))
-    second = _bot(settings, clock, shard_count=SHARDS, shard_ids=(1,))
+    first = _bot(shared_settings, clock, shard_count=SHARDS, shard_ids=(0,))
+    second = _bot(shared_settings, clock, shard_count=SHARDS, shard_ids=(1,))
     async with running_bot(first, fake_discord), running_bot(second, fake_discord):
         yield first, second
 
@@ -68,14 +79,13 @@ async def test_each_shard_connects_with_only_its_servers(
 
 
 async def test_two_processes_post_each_slot_once_each_for_its_own_servers(
-    fake_discord: FakeDiscord, settings: Settings, clock: FixedClock
+    fake_discord: FakeDiscord, shared_settings: Settings, clock: FixedClock
 ) -> None:
     """With slots due in servers on both shards, each process schedules and posts only its servers' slots."""
     guilds = [g for g in fake_discord.world.guilds.values() if g.name.startswith("Shard")]
-    Path(settings.database_file).parent.mkdir(parents=True)
-    due = await _schedule_due_slots(settings.database_file, guilds)
-    first = _bot(settings, clock, shard_count=SHARDS, shard_ids=(0,))
-    second = _bot(settings, clock, shard_count=SHARDS, shard_ids=(1,))
+    due = await _schedule_due_slots(shared_settings.database_location, guilds)
+    first = _bot(shared_settings, clock, shard_count=SHARDS, shard_ids=(0,))
+    second = _bot(shared_settings, clock, shard_count=SHARDS, shard_ids=(1,))
     async with running_bot(first, fake_discord), running_bot(second, fake_discord):
         for shard_id, bot in enumerate((first, second)):
             assert _slot_guilds(bot) == {g.id for g in guilds if shard_of(g.id, SHARDS) == shard_id}
@@ -153,3 +163,21 @@ async def test_admin_status_shows_this_processs_shards(
         assert re.fullmatch(
             rf"{shard_id}: (latency unknown|\d+ ms), {servers} servers?", fields[f"Shards here (of {SHARDS})"]
         )
+
+
+async def test_doctor_shows_the_shards_of_every_running_process(
+    fake_discord: FakeDiscord,
+    shared_settings: Settings,
+    clock: FixedClock,
+    two_processes: tuple[RevisionBot, RevisionBot],
+) -> None:
+    """Each process records its own shard; doctor, run beside them, lists both with their servers."""
+    database = shared_settings.database_location
+    await fake_discord.wait_for(
+        lambda: len(read_reports(database)) == SHARDS, timeout=10, what="both shards to be reported"
+    )
+    result = check_shards(database, clock.now())
+    assert result is not None
+    assert (result.status, result.detail) == (Status.PASSED, f"{SHARDS} of {SHARDS} reporting")
+    servers = [sum(1 for g in fake_discord.world.guilds if shard_of(g, SHARDS) == s) for s in range(SHARDS)]
+    assert [line.split(", ")[1] for line in result.more] == [f"{n} servers" for n in servers]

@@ -219,18 +219,25 @@ class Gateway:
                     session.ws = None  # kept in ``sent``; a RESUME replays it
             return session.seq
 
-    def session_for(self, guild_id: int | None) -> GatewaySession | None:
-        """The latest live session that carries this guild's events (its shard's), if any."""
-        live = [s for s in self.sessions if s.resumable and s.carries(guild_id)]
+    def session_for(self, guild_id: int | None, shard: int | None = None) -> GatewaySession | None:
+        """The latest live session that carries this guild's events (its shard's, or shard's if given), if any."""
+        live = [
+            s
+            for s in self.sessions
+            if s.resumable and (s.carries(guild_id) if shard is None else s.shard[0] == shard)
+        ]
         return live[-1] if live else None
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> int:
-        """Send an event to the session of the guild's shard (buffered for RESUME while it reconnects)."""
+    async def dispatch(self, event: str, data: dict[str, Any], *, shard: int | None = None) -> int:
+        """Send an event to the session of the guild's shard (buffered for RESUME while it reconnects).
+
+        ``shard`` sends it to that shard's session instead: another process then handles the server's event.
+        """
         guild_id = data.get("id") if event in GUILD_SELF_EVENTS else data.get("guild_id")
-        session = self.session_for(int(guild_id) if guild_id is not None else None)
+        session = self.session_for(int(guild_id) if guild_id is not None else None, shard)
         if session is None:
             raise RuntimeError(
-                f"no bot is connected to the fake gateway for guild {guild_id}: "
+                f"no bot is connected to the fake gateway for guild {guild_id} (shard {shard}): "
                 "start the bot (with that guild's shard) and wait until it is ready first"
             )
         return await self._send_dispatch(session, event, data)

@@ -270,15 +270,17 @@ class FakeDiscord:
         roles: Iterable[FakeRole | int] | None = None,
         locale: str = "en-US",
         command_guild: Any = None,
+        shard: int | None = None,
     ) -> FakeInteraction:
         """Run a slash command: ``slash("quiz start", {"topic": "value"}, user="bob")``.
 
         Option types come from the synced command when there is one, else from the Python values
         (FakeUser/FakeMember, FakeChannel and FakeRole become user, channel and role options).
+        ``shard`` sends it to that shard's session rather than the guild's own.
         """
         ctx = self._context(user, guild, channel, roles, permissions, locale)
         data = self._builder.command_data(name, options, ctx, command_guild=command_guild)
-        return await self._send_interaction(INTERACTION_COMMAND, ctx, data)
+        return await self._send_interaction(INTERACTION_COMMAND, ctx, data, shard=shard)
 
     async def autocomplete(
         self,
@@ -295,10 +297,13 @@ class FakeDiscord:
         return await self._send_interaction(INTERACTION_AUTOCOMPLETE, ctx, data)
 
     async def click(
-        self, message: FakeMessage | int, custom_id: str, *, force: bool = False, **who: Any
+        self, message: FakeMessage | int, custom_id: str, *, force: bool = False, shard: int | None = None, **who: Any
     ) -> FakeInteraction:
-        """Click a button on a stored message; the interaction carries that message, as Discord's does."""
-        return await self._component(message, custom_id, None, force, who)
+        """Click a button on a stored message; the interaction carries that message, as Discord's does.
+
+        ``shard`` sends the click to that shard's session rather than the guild's own.
+        """
+        return await self._component(message, custom_id, None, force, who, shard)
 
     async def select(
         self, message: FakeMessage | int, custom_id: str, values: Iterable[Any], *, force: bool = False, **who: Any
@@ -379,20 +384,32 @@ class FakeDiscord:
         )
 
     async def _component(
-        self, message: FakeMessage | int, custom_id: str, values: list[Any] | None, force: bool, who: dict[str, Any]
+        self,
+        message: FakeMessage | int,
+        custom_id: str,
+        values: list[Any] | None,
+        force: bool,
+        who: dict[str, Any],
+        shard: int | None = None,
     ) -> FakeInteraction:
         stored = self.store.get(message.id if isinstance(message, FakeMessage) else int(message))
         ctx = self._context(channel=stored.channel_id, **_where(who, {"user", "roles", "permissions", "locale"}))
         data = self._builder.component_data(stored, custom_id, values, ctx, force=force)
-        return await self._send_interaction(INTERACTION_COMPONENT, ctx, data, stored)
+        return await self._send_interaction(INTERACTION_COMPONENT, ctx, data, stored, shard=shard)
 
     async def _send_interaction(
-        self, ix_type: int, ctx: Context, data: dict[str, Any], message: FakeMessage | None = None
+        self,
+        ix_type: int,
+        ctx: Context,
+        data: dict[str, Any],
+        message: FakeMessage | None = None,
+        *,
+        shard: int | None = None,
     ) -> FakeInteraction:
         payload, interaction = self._builder.payload(ix_type, ctx, data, message)
         self.interactions[interaction.id] = interaction
         self.interactions_by_token[interaction.token] = interaction
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, shard=shard)
         return interaction
 
     # Gateway control

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import sqlite3
 from datetime import timedelta
 
 import pytest
@@ -14,6 +13,7 @@ from bot.domain.scoring import Origin
 from bot.domain.streaks import StreakState, compute_streaks, state_after_answer, streaks_now
 from bot.services.answers import AnswerStatus
 from bot.storage.answers import scheduled_history
+from bot.storage.db import Connection
 from bot.storage.learners import LearnerRepository
 from tests.conftest import Core
 from tests.helpers import make_post
@@ -148,8 +148,8 @@ async def test_the_answer_is_kept_when_keeping_the_streak_fails(core: Core, monk
         post = await make_post(core, origin=Origin.SCHEDULED, correct=0, open_for=timedelta(hours=2))
         if n == 1:
 
-            def broken(*_: object) -> None:
-                raise sqlite3.OperationalError("disk I/O error")
+            def broken(conn: Connection, *_: object) -> None:  # a real error inside the database
+                conn.execute("INSERT INTO learner_streaks (guild_id) VALUES (NULL)")
 
             monkeypatch.setattr(answers_service, "keep_streaks_in", broken)
         outcome = await core.answer_service.record_answer(post.post_id, 1, "Ada", 0)

@@ -98,43 +98,66 @@ async def test_a_post_closes_once(core: Core) -> None:
     assert await core.posts.open_posts() == []
 
 
-@pytest.mark.sqlite_only
+def _settings_for(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Point the command line at the test's database; return the suffix its backups take."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    if db.url:
+        from tests.pg import require_client_programs
+
+        require_client_programs()
+        monkeypatch.setenv("DATABASE_URL", db.url)
+        return ".dump"
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("DATABASE_PATH", str(db.path))
+    return ".sqlite3"
+
+
+def _backup_version(backup: Path) -> int:
+    if backup.suffix == ".dump":
+        from bot.storage.pgfiles import check_dump
+
+        return check_dump(backup, "pg_restore")
+    return check_database(backup)
+
+
 async def test_backup_while_open_and_restore(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
 ) -> None:
     """A backup taken while the bot has the database open restores every answer once the bot has stopped."""
-    monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
+    suffix = _settings_for(core.db, tmp_path, monkeypatch)
     post = await make_post(core, correct=0)
     for user in range(5):
         await core.answer_service.record_answer(post.post_id, user, f"L{user}", 0)
-    backup = tmp_path / "backups" / "copy.sqlite3"
+    backup = tmp_path / "backups" / f"copy{suffix}"
     assert main(["db", "backup", str(backup)]) == 0
-    assert check_database(backup) == latest_version()
+    assert _backup_version(backup) == latest_version()
     async with core.db.transaction() as tx:
         await tx.execute("DELETE FROM answers")
     await core.db.close()  # the bot stops
     assert main(["db", "restore", str(backup)]) == 0
     out = capsys.readouterr().out
     assert "the previous database is kept at" in out
-    assert await _answers_after_start(core.db.path, post.post_id) == 5
+    assert await _answers_after_start(core.db.url or core.db.path, post.post_id) == 5
 
 
-@pytest.mark.sqlite_only
 async def test_restore_is_refused_while_the_bot_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], core: Core
 ) -> None:
     """While the bot has the database open, restore changes nothing and says to stop the bot first."""
-    monkeypatch.setenv("DATABASE_PATH", str(core.db.path))
+    suffix = _settings_for(core.db, tmp_path, monkeypatch)
     post = await make_post(core, correct=0)
     await core.answer_service.record_answer(post.post_id, 1, "Sam", 0)
-    backup = tmp_path / "copy.sqlite3"
+    backup = tmp_path / f"copy{suffix}"
     assert main(["db", "backup", str(backup)]) == 0
     await core.answer_service.record_answer(post.post_id, 2, "Ali", 0)
     assert main(["db", "restore", str(backup)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Not restored: the bot is running and using") and "sudo systemctl stop revbot" in err
+    running = "a bot is running and using PostgreSQL" if core.db.url else "the bot is running and using"
+    assert err.startswith(f"Not restored: {running}") and "sudo systemctl stop revbot" in err
+    assert err.count("\n") == 1
     assert len(await stored_answers(core.db, post.post_id)) == 2
-    assert [name for name in _beside(core.db.path) if ".before-restore-" in name] == []
+    folders = [tmp_path / "data", *([core.db.path.parent] if core.db.path else [])]
+    assert [p for folder in folders if folder.exists() for p in folder.iterdir() if ".before-restore-" in p.name] == []
 
 
 async def test_a_bot_starting_during_a_restore_stops_with_a_reason(tmp_path: Path) -> None:
@@ -151,9 +174,9 @@ async def test_a_bot_starting_during_a_restore_stops_with_a_reason(tmp_path: Pat
     await db.close()
 
 
-async def _answers_after_start(path: Path, post_id: int) -> int:
+async def _answers_after_start(location: Path | str, post_id: int) -> int:
     """Open the database as a starting bot would and count a post's answers."""
-    db = await Database.open(path)
+    db = await Database.open(location)
     try:
         return len(await stored_answers(db, post_id))
     finally:
