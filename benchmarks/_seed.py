@@ -2,7 +2,7 @@
 
 The schema comes from Database.open (the real migrations); the rows are bulk-inserted with plain sqlite3 in one
 transaction because going through the services would take hours. The triggers still keep the board totals.
-copy_to_postgres copies such a file, row for row, into a PostgreSQL database migrated by the bot.
+copy_to_postgres copies such a file into PostgreSQL.
 """
 
 from __future__ import annotations
@@ -256,56 +256,17 @@ LEFT JOIN right_runs rr ON rr.guild_id = l.guild_id AND rr.user_id = l.user_id A
 
 
 def copy_to_postgres(path: Path, url: str) -> None:
-    """Migrate the PostgreSQL database at url with the bot's migrations, then copy every row of the SQLite file in.
+    """Copy the SQLite database at path into the empty PostgreSQL database at url, as `revbot db copy` does.
 
-    The board totals and streak states are copied as they are, so the triggers that keep them are off meanwhile
-    (the migrations made this role the tables' owner). Then ANALYZE, as autovacuum would after a bulk load.
+    Then ANALYZE, as autovacuum would soon after a bulk load.
     """
     import psycopg
 
-    from bot.storage import postgres
+    from bot.storage.pgcopy import copy_to_postgres as copy
 
-    postgres.migrate(url)
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        with psycopg.connect(url) as conn:
-            tables = [
-                name
-                for (name,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
-                if name != "schema_migrations" and not name.startswith("sqlite_")
-            ]
-            for table in tables:
-                wanted = {r[1] for r in source.execute(f"PRAGMA table_info({table})")}
-                columns = [
-                    name
-                    for (name,) in conn.execute(
-                        "SELECT column_name FROM information_schema.columns WHERE table_name = %s "
-                        "ORDER BY ordinal_position",
-                        (table,),
-                    )
-                    if name in wanted
-                ]
-                if not columns:
-                    continue
-                names = ", ".join(columns)
-                conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER USER")
-                with conn.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in source.execute(f"SELECT {names} FROM {table}"):  # noqa: S608 - our own table names
-                        copy.write_row(row)
-                conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER USER")
-            identities = conn.execute(
-                "SELECT table_name, column_name FROM information_schema.columns WHERE is_identity = 'YES'"
-            ).fetchall()
-            for table, column in identities:  # new rows get ids after the copied ones
-                conn.execute(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "  # noqa: S608 - the schema's names
-                    f"(SELECT COALESCE(MAX({column}), 0) + 1 FROM {table}), false)"
-                )
-            conn.commit()
-            conn.autocommit = True
-            conn.execute("ANALYZE")
-    finally:
-        source.close()
+    copy(path, url, lambda _progress: None)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
 
 
 @dataclass
