@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._process import bot_env
+from benchmarks.burst import _machine_cpu_s
 from benchmarks.memory import status_kb
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,12 +101,6 @@ def shard_split(shards: int, processes: int) -> list[list[int]]:
 # --- PostgreSQL databases of our own on the server ---------------------------------------------------------------
 
 
-def database_url(server: str, name: str) -> str:
-    from tests.pg import with_database
-
-    return with_database(server, name)
-
-
 def create_database(server: str, name: str, template: str | None = None) -> str:
     """Create database name on the server (empty, or a copy of template); return its URL."""
     import psycopg
@@ -113,7 +108,9 @@ def create_database(server: str, name: str, template: str | None = None) -> str:
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
-    return database_url(server, name)
+    from tests.pg import with_database
+
+    return with_database(server, name)
 
 
 def drop_database(server: str, name: str) -> None:
@@ -123,13 +120,13 @@ def drop_database(server: str, name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def machine_state() -> dict[str, Any]:
-    return {"load_1min": round(os.getloadavg()[0], 2)}
+def load() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
-def _machine_busy() -> tuple[float, float]:
-    ticks = [int(v) for v in Path("/proc/stat").read_text(encoding="ascii").split("\n", 1)[0].split()[1:]]
-    return sum(ticks) - ticks[3] - ticks[4], sum(ticks)
+def busy_share(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """Return the share of the machine's CPU time that was busy between two _machine_cpu_s readings."""
+    return round((after[0] - before[0]) / max(1e-9, after[1] - before[1]), 2)
 
 
 # --- fleet: start-up, memory and the fan-out, through the fake ---------------------------------------------------
@@ -242,7 +239,7 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
         due_at = (datetime.now(UTC) + timedelta(seconds=args.lead + 59)).replace(second=0, microsecond=0)
         seed_s += await seed(location, servers[: args.due], args.due, due_at, zones[: args.due], n)
         await asyncio.to_thread(load_catalog, CONTENT, data / "cache")  # the content cache, as after a first start
-        load_before = machine_state()
+        load_before = load()
         async with FakeDiscord(world) as fake:
             fake.gateway.recommended_shards = fake.gateway.max_concurrency = args.shards
             started = time.monotonic()
@@ -258,7 +255,7 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
                 if due_mono - time.monotonic() < 1:
                     raise RuntimeError(f"start-up ended {time.monotonic() - due_mono:.0f} s after T: raise --lead")
                 mark = fake.mark()
-                busy0 = _machine_busy()
+                busy0 = _machine_cpu_s()
                 due_channels = {channel for _, channel in servers[: args.due]}
                 deadline = due_mono + args.due / 10 + 120
                 while sum(len(fake.messages_in(c)) > 0 for c in due_channels) < args.due:
@@ -266,7 +263,7 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
                         break
                     await asyncio.sleep(0.2)
                 await asyncio.sleep(2)  # anything sent twice, or to a server not due, would come now
-                busy1 = _machine_busy()
+                busy1 = _machine_cpu_s()
             finally:
                 await _stop(bots)
             counted, posts = _sent(fake, mark)
@@ -313,9 +310,9 @@ async def fleet_once(args: argparse.Namespace, setup: Setup, work: Path, server:
         "all_429s": all_429s,
         "bot_errors": len(problems),
         "bot_error_sample": problems[:5],
-        "machine_busy_share": round((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]), 2),
-        "load_before": load_before["load_1min"],
-        "load_after": machine_state()["load_1min"],
+        "machine_busy_share": busy_share(busy0, busy1),
+        "load_before": load_before,
+        "load_after": load(),
     }
 
 
@@ -420,9 +417,9 @@ async def _answers_run(
                 sys.executable, "-m", "benchmarks.processes", "--answers-child", str(work / f"spec{k}.json"), cwd=ROOT
             )
         )
-    busy0 = _machine_busy()
+    busy0 = _machine_cpu_s()
     codes = [await p.wait() for p in procs]
-    busy1 = _machine_busy()
+    busy1 = _machine_cpu_s()
     if any(codes):
         raise RuntimeError(f"an answers child failed: exit codes {codes}")
     results = [json.loads(out.read_text(encoding="utf-8")) for out in outs]
@@ -442,8 +439,8 @@ async def _answers_run(
             "setup": setup.label,
             "mode": mode,
             "clicks_each": [len(p) for p in parts],
-            "machine_busy_share": round((busy1[0] - busy0[0]) / max(1, busy1[1] - busy0[1]), 2),
-            **machine_state(),
+            "machine_busy_share": busy_share(busy0, busy1),
+            "load_1min": load(),
         },
     )
 

@@ -54,7 +54,7 @@ class Delivery:
         self._bot = bot
         self._tries: dict[str, int] = {}  # failed tries per retry job id, for the backoff
         # Thousands of servers due at 09:00 must not exceed Discord's global limit, which processes on one
-        # token share: each paces at its shards' share.
+        # token share: each paces at its shards' share of it (posts_per_second).
         shards = bot.shard_filter
         self.pacer = Pacer(posts_per_second(shards.shard_count, shards.shard_ids))
         self._slots = asyncio.Semaphore(SLOTS_AT_ONCE)
