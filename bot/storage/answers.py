@@ -115,12 +115,13 @@ def scheduled_history(
     path keeps a streak state instead (bot/services/streaks.py) and comes here only to count one afresh.
     """
     now_ms = to_ms(now) if now is not None else None
+    opened = "" if now_ms is None else "AND p.opens_at <= ? "
     rows = conn.execute(
         "SELECT p.post_id, p.opens_at, a.correct FROM posts p "
         "LEFT JOIN answers a ON a.post_id = p.post_id AND a.user_id = ? "
-        "WHERE p.guild_id = ? AND p.kind = ? AND p.origin = 'scheduled' AND (? IS NULL OR p.opens_at <= ?) "
+        f"WHERE p.guild_id = ? AND p.kind = ? AND p.origin = 'scheduled' {opened}"
         "ORDER BY p.opens_at, p.post_id",
-        (user_id, guild_id, kind, now_ms, now_ms),
+        (user_id, guild_id, kind) if now_ms is None else (user_id, guild_id, kind, now_ms),
     ).fetchall()
     post_ids = [post_id for post_id, _, _ in rows]
     open_id = None

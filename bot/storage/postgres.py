@@ -1,8 +1,10 @@
 """PostgreSQL through psycopg 3: connections that take the repositories' SQLite-style SQL, and the migrations.
 
 The repositories write SQL once, with ? placeholders, in the subset both engines share. A connection here
-turns ? into psycopg's %s and binds values on the client, so a NULL or a number needs no declared type,
-and stores Python booleans as the 0/1 integers the schema uses, as SQLite does.
+turns ? into psycopg's %s and stores Python booleans as the 0/1 integers the schema uses, as SQLite does.
+Values are bound on the server, so statements a connection repeats are prepared once and not planned again;
+the rule this brings: a placeholder PostgreSQL cannot give a type from its context (`? IS NULL`) is refused,
+so such conditions are left out of the SQL in Python instead.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
-from psycopg import ClientCursor
 from psycopg.adapt import Dumper
 from psycopg.pq import TransactionStatus
 
@@ -42,9 +43,6 @@ class _BoolAsInteger(Dumper):
 
     def dump(self, obj: bool) -> bytes:
         return b"1" if obj else b"0"
-
-    def quote(self, obj: bool) -> bytes:
-        return self.dump(obj)
 
 
 @functools.lru_cache(maxsize=1024)
@@ -73,7 +71,7 @@ class PgConnection:
     def _connect(self) -> psycopg.Connection[Any]:
         try:
             conn = psycopg.connect(
-                self._url, autocommit=True, cursor_factory=ClientCursor, connect_timeout=CONNECT_TIMEOUT_S
+                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
             )
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot connect to PostgreSQL at {describe(self._url)}: {reason(exc)}") from None
