@@ -42,16 +42,7 @@ async def test_without_a_token_it_explains_and_exits_2(tmp_path: Path) -> None:
 async def test_runs_with_only_a_token_and_stops_on_sigterm(fake_discord: FakeDiscord, tmp_path: Path) -> None:
     """The bot logs in with defaults for everything else, never logs its token, and exits 0 on SIGTERM."""
     token, env = _bot_env(tmp_path, fake_discord, LOG_LEVEL="DEBUG")
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
+    proc = await _start(tmp_path, env)
     try:
         await fake_discord.wait_for(lambda: fake_discord.identify_count >= 1, timeout=30, what="the bot to identify")
         await fake_discord.wait_for_request("PUT", r"/applications/\d+/commands", timeout=30)
@@ -82,9 +73,9 @@ def _bot_env(tmp_path: Path, fake_discord: FakeDiscord, **extra: str) -> tuple[s
     )
 
 
-async def _run_until_it_stops(tmp_path: Path, env: dict[str, str], *, expect: int) -> str:
-    """Run `revbot run` until it exits by itself; check its exit code and return its log."""
-    proc = await asyncio.create_subprocess_exec(
+async def _start(tmp_path: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
+    """Start `revbot run` in tmp_path, its log (stdout and stderr) on one pipe."""
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
@@ -94,6 +85,11 @@ async def _run_until_it_stops(tmp_path: Path, env: dict[str, str], *, expect: in
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
+
+
+async def _run_until_it_stops(tmp_path: Path, env: dict[str, str], *, expect: int) -> str:
+    """Run `revbot run` until it exits by itself; check its exit code and return its log."""
+    proc = await _start(tmp_path, env)
     out, _ = await asyncio.wait_for(proc.communicate(), timeout=30)
     log = out.decode()
     assert proc.returncode == expect, log
