@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import discord
@@ -122,10 +123,18 @@ class RevisionBot(commands.AutoShardedBot):
         """Wait until Discord lets this shard's bucket IDENTIFY (max_concurrency shards per 5 seconds)."""
         loop = asyncio.get_running_loop()
         shard = shard_id or 0
-        while (delay := self._identify_gate.wait(shard, loop.time())) > 0:
+        gate = self._identify_gate
+        while (delay := gate.wait(shard, loop.time())) > 0:
             log.info("shard waits to connect shard=%s seconds=%.1f", shard, delay)
             await asyncio.sleep(delay)
-        self._identify_gate.identified(shard, loop.time())
+        if self.shard_ids is not None:  # other processes may run the other shards on this token
+            window_ms = round(gate.window * 1000)
+            while not await self.services.shard_reports.claim_identify(
+                gate.bucket(shard), round(time.time() * 1000), window_ms
+            ):
+                log.info("shard waits for another process's shard to connect shard=%s", shard)
+                await asyncio.sleep(gate.window / 5)
+        gate.identified(shard, loop.time())
 
     async def reload_content(self) -> Catalog:
         """Load the content again and switch the services to it; if it is invalid (ContentInvalid), nothing changes."""

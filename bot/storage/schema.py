@@ -57,30 +57,44 @@ def configure(conn: sqlite3.Connection) -> None:
 
 def apply_migrations(conn: sqlite3.Connection) -> list[str]:
     """Apply pending migrations in one transaction; return the names applied."""
-    current = conn.execute("PRAGMA user_version").fetchone()[0]
-    pending = [m for m in migrations() if m.version > current]
-    if current > latest_version():
-        raise DatabaseError(f"the database is at schema version {current}, newer than this bot ({latest_version()})")
-    if not pending:
-        return []
-    now = int(time.time() * 1000)
-    script = [
-        "BEGIN IMMEDIATE;",
-        "CREATE TABLE IF NOT EXISTS schema_migrations "
-        "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT;",
-    ]
-    for m in pending:
-        script.append(m.sql)
-        script.append(f"INSERT INTO schema_migrations VALUES ({m.version}, '{m.name}', {now});")
-    script.append(f"PRAGMA user_version = {pending[-1].version};")
-    script.append("COMMIT;")
+    # The version is read inside the write transaction, so a process that starts beside another waits for its
+    # migrations, then finds nothing left to do.
+    conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.executescript("\n".join(script))
-    except sqlite3.Error:
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        if current > latest_version():
+            raise DatabaseError(
+                f"the database is at schema version {current}, newer than this bot ({latest_version()})"
+            )
+        pending = [m for m in migrations() if m.version > current]
+        if pending:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT"
+            )
+            now = int(time.time() * 1000)
+            for m in pending:
+                for statement in statements(m.sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (m.version, m.name, now))
+            conn.execute(f"PRAGMA user_version = {pending[-1].version}")
+    except BaseException:
         if conn.in_transaction:
             conn.rollback()
         raise
+    conn.commit()
     return [m.name for m in pending]
+
+
+def statements(script: str) -> list[str]:
+    """Split an SQL script into its statements (a trigger's BEGIN ... END stays whole), comments dropped at the end."""
+    found, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            found.append(current)
+            current = ""
+    return found
 
 
 def migrate_file(path: Path) -> list[str]:
@@ -88,8 +102,25 @@ def migrate_file(path: Path) -> list[str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None)
     try:
-        conn.execute("PRAGMA journal_mode = WAL")
         configure(conn)
+        _use_wal(conn)
         return apply_migrations(conn)
     finally:
         conn.close()
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL mode, waiting while another process does the same.
+
+    Processes that start together on a new file both switch it; SQLite answers the second "locked" at once,
+    without the busy timeout, so the wait is here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

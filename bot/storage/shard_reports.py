@@ -1,4 +1,5 @@
-"""Shard reports: each running process writes its shards' latency and servers; doctor reads them all."""
+"""What processes that share a token tell each other through the database: their shards' reports (doctor reads
+them all), and the IDENTIFY bucket each is about to use."""
 
 from __future__ import annotations
 
@@ -45,6 +46,18 @@ class ShardReportRepository:
                     "reported_at = excluded.reported_at",
                     (r.shard_id, r.shard_count, r.latency_ms, r.servers, r.process, to_ms(r.reported_at)),
                 )
+
+    async def claim_identify(self, bucket: int, now_ms: int, window_ms: int) -> bool:
+        """Claim an IDENTIFY bucket for one shard; False if a process claimed it less than window_ms ago."""
+        async with self._db.transaction() as tx:
+            return (
+                await tx.execute(
+                    "INSERT INTO identify_claims (bucket, claimed_at) VALUES (?, ?) ON CONFLICT (bucket) DO UPDATE "
+                    "SET claimed_at = excluded.claimed_at WHERE identify_claims.claimed_at <= ?",
+                    (bucket, now_ms, now_ms - window_ms),
+                )
+                == 1
+            )
 
     async def all(self) -> list[ShardReport]:
         return [_report(row) for row in await self._db.fetch_all(f"SELECT {COLUMNS} FROM shard_reports")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -181,3 +183,25 @@ async def test_doctor_shows_the_shards_of_every_running_process(
     assert (result.status, result.detail) == (Status.PASSED, f"{SHARDS} of {SHARDS} reporting")
     servers = [sum(1 for g in fake_discord.world.guilds if shard_of(g, SHARDS) == s) for s in range(SHARDS)]
     assert [line.split(", ")[1] for line in result.more] == [f"{n} servers" for n in servers]
+
+
+async def test_processes_started_together_identify_no_faster_than_discord_allows(
+    fake_discord: FakeDiscord,
+    shared_settings: Settings,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Two processes starting at once, max_concurrency 1: the database spaces their shards' IDENTIFYs a window apart."""
+    gateway = fake_discord.gateway
+    gateway.max_concurrency, gateway.identify_window = 1, 1.0
+    monkeypatch.setattr(RevisionBot, "identify_window", 1.0)  # the fake's window, not Discord's 5 s
+    bots = [_bot(shared_settings, clock, shard_count=SHARDS, shard_ids=(s,)) for s in range(SHARDS)]
+    async with contextlib.AsyncExitStack() as stack:
+        await asyncio.gather(*(stack.enter_async_context(running_bot(bot, fake_discord)) for bot in bots))
+        for shard_id, bot in enumerate(bots):  # both connected, each with its own servers
+            mine = {g for g in fake_discord.world.guilds if shard_of(g, SHARDS) == shard_id}
+            assert {g.id for g in bot.guilds} == mine
+    assert gateway.identify_refusals == []
+    times = sorted(at for at, _ in gateway.identifies)
+    assert len(times) == SHARDS
+    assert times[1] - times[0] >= gateway.identify_window

@@ -75,6 +75,7 @@ async def _seed(services: Services, clock: FixedClock) -> None:
     assert pending is not None and await services.server_content.review(1, pending.item_id, approve=True)
     assert await services.summaries.claim(1, "2026-03-02", 11, clock.now())
     await services.shard_reports.save([ShardReport(0, 1, 42, 2, "host:1", clock.now())])
+    await services.shard_reports.claim_identify(0, 1_000_000, 5_000)
 
 
 async def _boards(db: Database, clock: FixedClock) -> list[object]:
