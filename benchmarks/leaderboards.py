@@ -45,8 +45,6 @@ def choose_viewer(path: Path, guild_id: int, start_ms: int, end_ms: int) -> int:
     return week[len(week) // 2]
 
 
-
-
 async def timed(fn: Callable[[], Awaitable[object]], calls: int, warm: int = 20) -> list[float]:
     """Call fn warm times untimed, then calls times; return milliseconds."""
     for _ in range(warm):

@@ -163,9 +163,7 @@ class BotProcess:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-async def _spawn(
-    fake: Any, setup: Setup, shards: int, data: Path, url: str | None, log_dir: Path
-) -> list[BotProcess]:
+async def _spawn(fake: Any, setup: Setup, shards: int, data: Path, url: str | None, log_dir: Path) -> list[BotProcess]:
     """Start the setup's `python -m bot run` processes, each logging to its own file."""
     bots = []
     for k, own in enumerate(shard_split(shards, setup.processes)):

@@ -355,9 +355,7 @@ async def check_login(token: str, api_base_url: str, timeout: float) -> CheckRes
     count = f"in {servers} server{'s' if servers != 1 else ''}" if servers is not None else "server count unknown"
     at_once = limit.get("max_concurrency", 1)
     shards = f"Discord recommends {recommended} shard{'s' if recommended != 1 else ''} ({at_once} may connect at once)"
-    return CheckResult(
-        "login", Status.PASSED, f"logged in as {me.get('username')} ({me.get('id')}), {count}; {shards}"
-    )
+    return CheckResult("login", Status.PASSED, f"logged in as {me.get('username')} ({me.get('id')}), {count}; {shards}")
 
 
 def report_lines(results: list[CheckResult]) -> list[str]:

@@ -163,4 +163,3 @@ class Scheduler:
             return False
         job.modify(next_run_time=when)
         return True
-

@@ -128,9 +128,7 @@ def status_embed(status: BotStatus) -> discord.Embed:
     embed.add_field(name=f"Shards here (of {status.shard_count})", value="\n".join(shards) or "none", inline=False)
     jobs = plural(status.job_count, "scheduled job")
     embed.add_field(name="Scheduled jobs", value="\n".join([jobs, *soonest]), inline=False)
-    embed.add_field(
-        name="Database", value=f"{status.database_bytes / 1e6:.1f} MB · `{status.database}`", inline=False
-    )
+    embed.add_field(name="Database", value=f"{status.database_bytes / 1e6:.1f} MB · `{status.database}`", inline=False)
     embed.add_field(
         name="Content", value=f"version `{status.content_version}` · {status.content_summary}", inline=False
     )

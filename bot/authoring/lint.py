@@ -450,13 +450,11 @@ def _judge(report: Report, locate: Callable[[str], str]) -> None:
     for element_id, share in report.shares.items():
         if share.questions and share.applied / share.questions < APPLIED_MIN:
             report.failures.append(
-                f"{element_id}: {share.applied} of {share.questions} questions are applied "
-                f"(at least {APPLIED_MIN:.0%})"
+                f"{element_id}: {share.applied} of {share.questions} questions are applied (at least {APPLIED_MIN:.0%})"
             )
         if share.harder / share.items < HARDER_MIN:
             report.failures.append(
-                f"{element_id}: {share.harder} of {share.items} items are difficulty 2 or 3 "
-                f"(at least {HARDER_MIN:.0%})"
+                f"{element_id}: {share.harder} of {share.items} items are difficulty 2 or 3 (at least {HARDER_MIN:.0%})"
             )
     for a, b, score in report.duplicates:
         shared = sorted(a.points & b.points)
@@ -531,9 +529,7 @@ def report_lines(report: Report) -> Iterator[str]:
             yield f"The {what} is the longest in {longest} of {total} {kind} items ({longest / total:.0%})."
     for kind, counts in report.absolute.items():
         if kind == KINDS[1]:
-            yield (
-                f"Absolute words in true/false statements: {counts['true']} true, {counts['false']} false."
-            )
+            yield (f"Absolute words in true/false statements: {counts['true']} true, {counts['false']} false.")
         else:
             where = "right options" if kind == KINDS[0] else "mistaken lines"
             yield f"Absolute words in {kind}: {counts['right']} in {where}, {counts['other']} in the others."

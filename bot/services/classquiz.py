@@ -40,6 +40,8 @@ CSV_HEADER = (
     "seconds",
     "points",
 )
+
+
 class QuizAlreadyLive(Exception):
     """The channel already has a live class quiz."""
 

@@ -131,9 +131,7 @@ class LeaderboardService:
         return await self._db.read(lambda conn: streaks_in(conn, guild_id, user_id, now))
 
 
-def _scope_in(
-    conn: Connection, guild_id: int, period: Period, element_id: str | None, now: datetime
-) -> BoardScope:
+def _scope_in(conn: Connection, guild_id: int, period: Period, element_id: str | None, now: datetime) -> BoardScope:
     settings = guild_settings_in(conn, guild_id)
     window = period_window(period, now, settings.zone, settings.week_start)
     week = week_key(now, settings.zone, settings.week_start) if period is Period.WEEK else None

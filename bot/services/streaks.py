@@ -27,9 +27,7 @@ from bot.storage.streaks import (
 STREAK_KIND = PostKind.QUESTION  # streaks count daily questions (the only ones any reply or command shows)
 
 
-def keep_streaks_in(
-    conn: Connection, post: Post, user_id: int, correct: bool, kept: StreakState | None
-) -> None:
+def keep_streaks_in(conn: Connection, post: Post, user_id: int, correct: bool, kept: StreakState | None) -> None:
     """Update the learner's streak state (kept: as read before the answer) for an answer just recorded to a
     scheduled post, in the same transaction."""
     kind = post.kind.value

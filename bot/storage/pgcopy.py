@@ -130,7 +130,8 @@ def _copy(source: Path, target: PgConnection, progress: Callable[[str], None]) -
             counts = {table: target.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] for table in tables}
             wrong = [
                 f"{t} {expected[t]:,} in SQLite, {counts[t]:,} in PostgreSQL"
-                for t in tables if counts[t] != expected[t]
+                for t in tables
+                if counts[t] != expected[t]
             ]
             if wrong:
                 raise DatabaseError(f"the row counts differ ({'; '.join(wrong)}), so nothing was copied")

@@ -70,9 +70,7 @@ class PgConnection:
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
-            conn = psycopg.connect(
-                self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
-            )
+            conn = psycopg.connect(self._url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
         except psycopg.Error as exc:
             raise DatabaseError(f"cannot connect to PostgreSQL at {describe(self._url)}: {reason(exc)}") from None
         conn.adapters.register_dumper(bool, _BoolAsInteger)

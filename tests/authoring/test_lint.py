@@ -84,8 +84,14 @@ def _rest(item: dict[str, object]) -> str:
 def _cued(tmp_path: Path) -> Path:
     """A bank a cue-only learner beats: the right option is always the longest and falsehoods are absolute."""
     questions = [
-        _mc(n, n % 4, [("Listen to the customer and explain what happens next" if i == n % 4 else f"Say no {i}")
-                       for i in range(4)])
+        _mc(
+            n,
+            n % 4,
+            [
+                ("Listen to the customer and explain what happens next" if i == n % 4 else f"Say no {i}")
+                for i in range(4)
+            ],
+        )
         for n in range(8)
     ]
     questions += [_tf(n, f"staff {n} must always do the same thing", False) for n in range(3)]

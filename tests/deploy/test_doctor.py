@@ -306,9 +306,7 @@ def test_postgres_checks_follow_the_schema(pg_url: str) -> None:
     assert ahead[1] is Status.FAILED and "from a newer revbot" in ahead[2]
 
 
-def test_postgres_out_of_reach_or_without_pg_dump(
-    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_postgres_out_of_reach_or_without_pg_dump(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A server that does not answer fails the database line; without pg_dump, backups are marked as not possible
     here (the bot itself still runs, so a container's health check stays green)."""
     closed = _with_password("postgresql://revbot@127.0.0.1:1/revbot")
@@ -322,9 +320,7 @@ def test_postgres_out_of_reach_or_without_pg_dump(
     assert backups[2].startswith("`revbot db backup` cannot run here: pg_dump was not found: install PostgreSQL ")
 
 
-def test_cli_with_database_url(
-    pg_url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_cli_with_database_url(pg_url: str, cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     """With DATABASE_URL, doctor checks PostgreSQL and pg_dump instead of the SQLite file, the password unshown."""
     cli_env.setenv("DISCORD_TOKEN", bot_token(123456789012345678))
     cli_env.setenv("DATABASE_URL", pg_url)

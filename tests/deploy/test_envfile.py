@@ -23,7 +23,7 @@ def test_values_are_read_by_systemds_rules() -> None:
         "; another\n"
         "DISCORD_TOKEN=Bot abc.def.ghi  \n"
         "  LOG_LEVEL = DEBUG\n"
-        "QUOTED=\"two  words\" \n"
+        'QUOTED="two  words" \n'
         "SINGLE='no \\escapes $HOME'\n"
         "JOINED=one\\\ntwo\n"
         "EMPTY=\n"

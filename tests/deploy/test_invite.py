@@ -17,8 +17,6 @@ APP_ID = 1234567890123456789
 MINIMUM = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16)
 
 
-
-
 @pytest.fixture
 def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     monkeypatch.chdir(tmp_path)  # no .env from the project folder

@@ -204,8 +204,12 @@ def _fake_program(folder: Path, name: str, version: str) -> None:
 
 @pytest.mark.parametrize("installed", ["none", "older"])
 def test_missing_or_older_client_programs_say_what_to_install(
-    cli: Path, url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    installed: str
+    cli: Path,
+    url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    installed: str,
 ) -> None:
     """Without pg_dump, or with one older than the server, backup fails in one line naming the package to install."""
     with psycopg.connect(url) as conn:

@@ -214,7 +214,8 @@ async def test_reload_refuses_new_options_for_a_question_still_open(
         before = bot.services
         data = await _admin(fake_discord, "reload")
         assert data["content"].startswith("❌ The new content has 1 problem.")
-        assert f"post {opened.post_id}: shows question '{opened.item_id}' with {opened.option_count} options" in (
-            data["content"]
+        assert (
+            f"post {opened.post_id}: shows question '{opened.item_id}' with {opened.option_count} options"
+            in (data["content"])
         )
         assert bot.services is before

@@ -222,9 +222,7 @@ class Gateway:
     def session_for(self, guild_id: int | None, shard: int | None = None) -> GatewaySession | None:
         """The latest live session that carries this guild's events (its shard's, or shard's if given), if any."""
         live = [
-            s
-            for s in self.sessions
-            if s.resumable and (s.carries(guild_id) if shard is None else s.shard[0] == shard)
+            s for s in self.sessions if s.resumable and (s.carries(guild_id) if shard is None else s.shard[0] == shard)
         ]
         return live[-1] if live else None
 

@@ -162,6 +162,7 @@ REFUSE_CARDS = {
     ),
 }
 
+
 async def test_an_answer_updates_the_practice_card_and_a_failure_there_loses_nothing(core: Core) -> None:
     """The practice card commits with the answer; if writing it fails, the answer stays and the card is undone."""
     catalog = load_catalog(CONTENT)

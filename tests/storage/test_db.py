@@ -30,7 +30,7 @@ async def test_new_database_is_migrated_with_wal_and_foreign_keys(tmp_path: Path
     """Opening a new file creates the schema, records its version, and turns on WAL and foreign keys."""
     db = await Database.open(tmp_path / "new.sqlite3")
     try:
-        assert (await db.fetch_one('PRAGMA user_version'))[0] == latest_version()
+        assert (await db.fetch_one("PRAGMA user_version"))[0] == latest_version()
         assert (await db.fetch_one("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
         assert (await db.fetch_one("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
         recorded = await db.fetch_all("SELECT version, name FROM schema_migrations ORDER BY version")
@@ -474,7 +474,7 @@ async def test_an_older_database_with_any_page_size_is_migrated_and_keeps_its_an
     _old_database(path, page_size=page_size, version=latest_version() - 1)
     db = await Database.open(path)
     try:
-        assert (await db.fetch_one('PRAGMA user_version'))[0] == latest_version()
+        assert (await db.fetch_one("PRAGMA user_version"))[0] == latest_version()
         await db.write_batched(lambda conn: conn.execute("INSERT INTO guilds (guild_id, created_at) VALUES (2, 0)"))
     finally:
         await db.close()

@@ -39,9 +39,7 @@ async def test_a_learner_answers_a_post_once_whichever_process_takes_the_clicks(
     """Clicks for the same post delivered to both processes at once: one answer, counted once on the board."""
     post = await make_post(core, correct=1)
     services = (core.answer_service, AnswerService(second, clock))
-    outcomes = await asyncio.gather(
-        *(services[n % 2].record_answer(post.post_id, 7, "Ada", n % 4) for n in range(40))
-    )
+    outcomes = await asyncio.gather(*(services[n % 2].record_answer(post.post_id, 7, "Ada", n % 4) for n in range(40)))
     statuses = [o.status for o in outcomes]
     assert statuses.count(AnswerStatus.RECORDED) == 1
     assert statuses.count(AnswerStatus.ALREADY_ANSWERED) == 39
