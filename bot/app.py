@@ -29,6 +29,8 @@ from bot.ui.review import ReviewButton
 
 log = logging.getLogger(__name__)
 
+IDENTIFY_CLAIM_SPARE_MS = 250
+
 JOBS_GRACE_S = 30  # at shutdown, posts and closing edits in flight get this long (discord.py retries a 5xx for ~25 s)
 CLICKS_GRACE_S = 5  # then clicks and commands being handled get this long to reply
 # The names discord.py gives the tasks that run interaction handlers (buttons, selects, modals, slash commands).
@@ -128,7 +130,9 @@ class RevisionBot(commands.AutoShardedBot):
             log.info("shard waits to connect shard=%s seconds=%.1f", shard, delay)
             await asyncio.sleep(delay)
         if self.shard_ids is not None:  # other processes may run the other shards on this token
-            window_ms = round(gate.window * 1000)
+            # The claim is taken a moment before IDENTIFY goes out, and that moment grows under load: the spare
+            # keeps the next process's IDENTIFY from landing inside this one's window.
+            window_ms = round(gate.window * 1000) + IDENTIFY_CLAIM_SPARE_MS
             while not await self.services.shard_reports.claim_identify(
                 gate.bucket(shard), round(time.time() * 1000), window_ms
             ):
