@@ -10,6 +10,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.domain.shards import parse_shard_ids
+from bot.storage.schema import postgres_url
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _postgresql_url(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().startswith(("postgresql://", "postgres://")):
+        if value is not None and not postgres_url(value.get_secret_value()):
             raise ValueError("must start with postgresql:// (leave it unset to use the SQLite file)")
         return value
 
