@@ -113,6 +113,21 @@ def test_bad_shard_settings_are_named(
     assert capsys.readouterr().err == f"Setting not usable: {problem}.\n"
 
 
+def test_a_database_url_that_is_not_postgresql_is_named_without_its_value(
+    cli_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DATABASE_URL of another kind stops `revbot run` in one line, which never repeats it (it holds a password)."""
+    cli_env.setenv("DISCORD_TOKEN", bot_token(APP_ID))
+    cli_env.setenv("DATABASE_URL", "mysql://revbot:s3cret@127.0.0.1/revbot")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err
+        == "Setting not usable: DATABASE_URL: must start with postgresql:// (leave it unset to use the SQLite file).\n"
+    )
+    assert "s3cret" not in err
+
+
 def test_an_empty_setting_means_unset(tmp_path: Path, cli_env: pytest.MonkeyPatch) -> None:
     """`DEV_GUILD_ID=` (the example file's line, uncommented) is taken as not set."""
     (tmp_path / ".env").write_text("DEV_GUILD_ID=\nDISCORD_APPLICATION_ID=\nDATA_DIR=\n", encoding="utf-8")
